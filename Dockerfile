@@ -1,0 +1,21 @@
+FROM python:3.11-slim
+
+# Fonts with Arabic and Persian glyphs, for chart images.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY storage ./storage
+COPY locales ./locales
+RUN pip install --no-cache-dir . && useradd --create-home --uid 1000 wafa && mkdir /data && chown wafa /data
+
+USER wafa
+WORKDIR /data
+ENV DATABASE_URL=sqlite+aiosqlite:////data/wafa.db
+VOLUME ["/data"]
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+CMD ["wafa", "run"]

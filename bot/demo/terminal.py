@@ -1,0 +1,256 @@
+"""`wafa demo`: chat with the real bot in a terminal, no token, no network.
+
+The bot runs exactly as `wafa run` does (long polling over HTTP) against the
+Bot API stand-in on 127.0.0.1. You type as one of four people: a customer in
+each language and the owner. Buttons are pressed by number. With stdin not
+a terminal, lines are read as a script, one at a time, each waiting until
+the bot has gone quiet, so the demo can be scripted and tested.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.config import load_settings
+from bot.demo.standin import BotAPIStandIn, BotMessage, StandInServer
+
+
+@dataclass(frozen=True)
+class Persona:
+    key: str
+    user_id: int
+    first_name: str
+    language_code: str
+    username: str
+    phone: str
+
+
+OWNER_ID = 100
+PERSONAS = {
+    "en": Persona("en", 1001, "Emma", "en", "emma_demo", "+15550101001"),
+    "ar": Persona("ar", 1002, "ليلى", "ar", "layla_demo", "+966501234567"),
+    "fa": Persona("fa", 1003, "سارا", "fa", "sara_demo", "+989121234567"),
+    "owner": Persona("owner", OWNER_ID, "Omar", "en", "omar_owner", "+15550100100"),
+}
+
+HELP = """\
+Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
+  type anything          send it as the current person (e.g. /start, /balance)
+  1, 2, …                press button number N of the last message with buttons
+  :as en|ar|fa|owner     switch person (customers in English, Arabic, Persian; the owner)
+  :contact               share the current person's phone with Telegram's contact button
+  :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
+  :who                   list the people and their Telegram ids
+  :wait SECONDS          pause (useful in scripts)
+  :help                  this text
+  :quit                  stop the bot gracefully and leave"""
+
+
+class TerminalChat:
+    def __init__(self, standin: BotAPIStandIn, app: Any, out: TextIO, files: Path, *, visual_rtl: bool) -> None:
+        self.standin = standin
+        self.app = app
+        self.out = out
+        self.files = files
+        self.visual_rtl = visual_rtl
+        self.current = PERSONAS["en"]
+        # Buttons shown since the person's last input, numbered 1, 2, … across messages.
+        self.numbered: dict[int, list[tuple[int, int]]] = {}
+        self._shown_text: dict[tuple[int, int], str] = {}
+        for persona in PERSONAS.values():
+            standin.user(persona.user_id, persona.first_name, username=persona.username, language_code=persona.language_code)
+        standin.add_listener(self._on_bot_message)
+
+    # -- output ------------------------------------------------------------------
+    def _show(self, text: str) -> None:
+        if self.visual_rtl:
+            from bidi import get_display
+
+            text = "\n".join(get_display(line) for line in text.split("\n"))
+        print(text, file=self.out, flush=True)
+
+    def _on_bot_message(self, message: BotMessage) -> None:
+        key = (message.chat_id, message.message_id)
+        if message.edited and self._shown_text.get(key) == message.text and not self.standin.buttons(message):
+            return  # only the buttons were taken away: nothing new to read
+        self._shown_text[key] = message.text or ""
+        persona = next((p for p in PERSONAS.values() if p.user_id == message.chat_id), None)
+        who = "" if persona is self.current else f"(to {persona.first_name if persona else message.chat_id}) "
+        marker = "✎ " if message.edited else ""
+        body = message.text or ""
+        if message.kind in ("photo", "document") and message.file is not None:
+            path = self.files / f"{message.chat_id}-{message.message_id}-{message.filename or 'file'}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(message.file.data)
+            body = f"[{message.kind} saved to {path}]" + (f"\n{body}" if body else "")
+        lines = body.split("\n")
+        self._show(f"  🤖 {who}{marker}{lines[0]}" + "".join(f"\n     {line}" for line in lines[1:]))
+        buttons = self.standin.buttons(message)
+        if buttons:
+            shown = self.numbered.setdefault(message.chat_id, [])
+            start = len(shown) + 1
+            shown.extend((message.message_id, i) for i in range(len(buttons)))
+            self._show("     " + "   ".join(f"[{n}] {text}" for n, (text, _) in enumerate(buttons, start)))
+
+    def prompt(self) -> str:
+        return f"[{self.current.first_name} · {self.current.key}] › "
+
+    # -- input -------------------------------------------------------------------
+    async def handle(self, line: str) -> bool:
+        """Act on one typed line; False means quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line.startswith(":"):
+            return await self._command(line[1:])
+        if line.isdigit():
+            await self._press(int(line))
+            return True
+        self.numbered[self.current.user_id] = []
+        self.standin.send_text(self.current.user_id, line)
+        return True
+
+    async def _command(self, text: str) -> bool:
+        words = shlex.split(text)
+        if not words:
+            return True
+        name, args = words[0], words[1:]
+        if name in ("quit", "q", "exit"):
+            return False
+        if name == "help":
+            self._show(HELP)
+        elif name == "as" and args and args[0] in PERSONAS:
+            self.current = PERSONAS[args[0]]
+            self._show(f"  (you are now {self.current.first_name}, Telegram id {self.current.user_id}, app language {self.current.language_code})")
+        elif name == "who":
+            for persona in PERSONAS.values():
+                role = "owner (ADMIN_IDS)" if persona.key == "owner" else f"customer, app language {persona.language_code}"
+                self._show(f"  {persona.key:6} {persona.first_name} · id {persona.user_id} · @{persona.username} · {role}")
+        elif name == "contact":
+            self.numbered[self.current.user_id] = []
+            self.standin.send_contact(self.current.user_id, self.current.phone)
+        elif name == "wait" and args:
+            await asyncio.sleep(float(args[0]))
+        elif name == "job" and args:
+            await self._job(args)
+        else:
+            self._show("  (unknown demo command; :help lists them)")
+        return True
+
+    async def _job(self, args: list[str]) -> None:
+        from bot.jobs import JOBS, run_job
+
+        day = None
+        if "--date" in args:
+            try:
+                day = date.fromisoformat(args[args.index("--date") + 1])
+            except (IndexError, ValueError):
+                self._show("  (use :job NAME --date YYYY-MM-DD)")
+                return
+        if args[0] not in JOBS:
+            self._show(f"  (jobs: {', '.join(sorted(JOBS))})")
+            return
+        summary = await run_job(self.app, args[0], day)
+        self.app.sender.wake.set()
+        self._show(f"  (job {args[0]}: {summary})")
+
+    async def _press(self, number: int) -> None:
+        shown = self.numbered.get(self.current.user_id, [])
+        if not 1 <= number <= len(shown):
+            self._show(f"  (press a button number from 1 to {len(shown)})" if shown else "  (no buttons to press here)")
+            return
+        message_id, index = shown[number - 1]
+        message = next(m for m in self.standin.messages(self.current.user_id) if m.message_id == message_id)
+        buttons = self.standin.buttons(message)
+        if message.deleted or index >= len(buttons):
+            self._show("  (that button is gone)")
+            return
+        text, data = buttons[index]
+        markup = message.reply_markup or {}
+        if "keyboard" in markup:  # a reply keyboard: pressing sends its text, or the contact
+            self.numbered[self.current.user_id] = []
+            button = [b for row in markup["keyboard"] for b in row][index]
+            if button.get("request_contact"):
+                self.standin.send_contact(self.current.user_id, self.current.phone)
+            else:
+                self.standin.send_text(self.current.user_id, text)
+        elif data is None or data.startswith(("http://", "https://", "tg://")):
+            self._show(f"  (that button opens a link: {data})")
+        else:
+            self.standin.press(self.current.user_id, message.message_id, data)
+
+
+async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO, visual_rtl: bool) -> int:
+    from bot.app import App
+
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    standin = BotAPIStandIn(username="wafa_demo_bot", first_name="Wafa")
+    async with StandInServer(standin) as url:
+        settings = load_settings(
+            bot_token=f"{standin.bot_id}:demo-token",
+            telegram_api_url=url,
+            database_url=f"sqlite+aiosqlite:///{database.resolve()}",
+            admin_ids=frozenset({OWNER_ID}),
+        )
+        app = App(settings)
+        chat = TerminalChat(standin, app, out, database.resolve().parent / "wafa-demo-files", visual_rtl=visual_rtl)
+        stop = asyncio.Event()
+        bot_task = asyncio.create_task(app.serve_polling(stop))
+        try:
+            await _wait_until_polling(standin, bot_task)
+            print(HELP, file=out, flush=True)
+            await (_script(chat, script, out) if script is not None else _interactive(chat))
+        finally:
+            stop.set()
+            standin.release_long_polls()
+            await bot_task
+            await app.close()
+    print("  (bot stopped; your demo data is kept in " + str(database) + ", use --fresh to start over)", file=out)
+    return 0
+
+
+async def _wait_until_polling(standin: BotAPIStandIn, bot_task: asyncio.Task[None]) -> None:
+    for _ in range(200):
+        if bot_task.done():
+            await bot_task  # surfaces a start-up error
+        if standin.calls_to("getUpdates"):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the bot did not start polling the stand-in")
+
+
+async def _interactive(chat: TerminalChat) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            line = await loop.run_in_executor(None, input, chat.prompt())
+        except (EOFError, KeyboardInterrupt):
+            return
+        if not await chat.handle(line):
+            return
+        await chat.standin.wait_until_idle(quiet=0.3, timeout=10)
+        await chat.app.sender.drain()
+
+
+async def _script(chat: TerminalChat, script: TextIO, out: TextIO) -> None:
+    for line in script:
+        print(chat.prompt() + line.rstrip("\n"), file=out, flush=True)
+        if not await chat.handle(line):
+            return
+        await chat.standin.wait_until_idle(quiet=0.3, timeout=10)
+        await chat.app.sender.drain()
+
+
+def run_demo(*, fresh: bool, database: Path, visual_rtl: bool | None = None) -> int:
+    os.environ.pop("BOT_TOKEN", None)  # the demo never talks to the real Telegram
+    script = None if sys.stdin.isatty() else sys.stdin
+    rtl = visual_rtl if visual_rtl is not None else bool(os.environ.get("WAFA_DEMO_VISUAL_RTL"))
+    return asyncio.run(_demo(database, fresh, script, sys.stdout, rtl))

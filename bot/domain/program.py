@@ -1,0 +1,211 @@
+"""The loyalty program: earning, bonuses, tiers, expiry, rewards seed (SPEC §2).
+
+Loaded from `PROGRAM_FILE` (TOML) or the built-in café default, validated
+once at start. Everything here is data the merchant changes without code.
+"""
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+LANGS = ("ar", "fa", "en")
+RewardKind = Literal["discount_percent", "discount_amount", "free_product", "free_shipping", "gift"]
+
+
+class ProgramError(ValueError):
+    """The program file is invalid; the message names the key."""
+
+
+def _check_localized(value: dict[str, str]) -> dict[str, str]:
+    unknown = set(value) - set(LANGS)
+    if unknown:
+        raise ValueError(f"unknown language {sorted(unknown)[0]!r}; use ar, fa or en")
+    cleaned = {lang: text.strip() for lang, text in value.items() if text and text.strip()}
+    if not cleaned:
+        raise ValueError("needs a text in at least one of ar, fa, en")
+    return cleaned
+
+
+def _check_optional_localized(value: dict[str, str]) -> dict[str, str]:
+    return _check_localized(value) if value else {}
+
+
+LocalizedText = Annotated[dict[str, str], AfterValidator(_check_localized)]
+OptionalLocalizedText = Annotated[dict[str, str], AfterValidator(_check_optional_localized)]
+
+
+def pick_text(texts: dict[str, str], lang: str) -> str:
+    """The text in `lang`, else English, else any: a name is never blank."""
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Display(_Strict):
+    arabic_digits: Literal["arabic", "latin"] = "arabic"
+    arabic_calendar: Literal["gregorian", "hijri"] = "gregorian"
+
+
+class Earning(_Strict):
+    points_per_unit: Decimal = Field(default=Decimal(1), gt=0, le=10000)
+    rounding: Literal["down", "nearest", "up"] = "down"
+    min_purchase: Decimal = Field(default=Decimal(0), ge=0)
+    max_purchase: Decimal = Field(default=Decimal(100_000_000), gt=0)
+    max_points_per_purchase: int | None = Field(default=None, gt=0)
+
+
+class Bonuses(_Strict):
+    signup: int = Field(default=20, ge=0)
+    profile: int = Field(default=0, ge=0)
+    birthday: int = Field(default=100, ge=0)
+    referrer: int = Field(default=100, ge=0)
+    referee: int = Field(default=50, ge=0)
+    survey: int = Field(default=10, ge=0)
+    winback: int = Field(default=0, ge=0)
+
+
+class Tier(_Strict):
+    name: LocalizedText
+    threshold: int = Field(ge=0)
+    multiplier: Decimal = Field(default=Decimal(1), ge=1, le=20)
+    perks: OptionalLocalizedText = Field(default_factory=dict)
+
+
+class Tiering(_Strict):
+    # Points earned (not spent) within this many months decide the tier;
+    # 0 means lifetime earnings.
+    window_months: int = Field(default=12, ge=0, le=120)
+
+
+class Expiry(_Strict):
+    # Earned points expire this many months after they were earned; 0 = never.
+    months: int = Field(default=12, ge=0, le=120)
+    # Whether points spent on a voucher come back when the voucher expires unused.
+    refund_unused_vouchers: bool = True
+
+
+class Winback(_Strict):
+    inactive_days: int = Field(default=60, ge=7, le=3650)
+
+
+class Surveys(_Strict):
+    followup_hours: int = Field(default=3, ge=0, le=168)
+    min_days_between: int = Field(default=7, ge=0, le=365)
+
+
+class Referrals(_Strict):
+    monthly_cap: int = Field(default=10, ge=0)
+
+
+class RewardSeed(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    name: LocalizedText
+    description: OptionalLocalizedText = Field(default_factory=dict)
+    cost: int = Field(gt=0, le=10_000_000)
+    kind: RewardKind = "gift"
+    value: Decimal | None = Field(default=None, gt=0)
+    stock: int | None = Field(default=None, ge=0)
+    per_member_limit: int | None = Field(default=None, gt=0)
+    min_tier: int = Field(default=0, ge=0)
+    valid_days: int = Field(default=30, gt=0, le=3650)
+
+
+def _default_tiers() -> tuple[Tier, ...]:
+    return (
+        Tier(name={"en": "Silver", "ar": "فضي", "fa": "نقره‌ای"}, threshold=0, multiplier=Decimal(1)),
+        Tier(name={"en": "Gold", "ar": "ذهبي", "fa": "طلایی"}, threshold=500, multiplier=Decimal("1.25")),
+        Tier(name={"en": "Platinum", "ar": "بلاتيني", "fa": "پلاتینی"}, threshold=1500, multiplier=Decimal("1.5")),
+    )
+
+
+def _default_rewards() -> tuple[RewardSeed, ...]:
+    return (
+        RewardSeed(
+            id="coffee",
+            name={"en": "Free coffee", "ar": "قهوة مجانية", "fa": "قهوه رایگان"},
+            cost=150,
+            kind="free_product",
+        ),
+        RewardSeed(
+            id="pastry",
+            name={"en": "Free pastry", "ar": "معجنات مجانية", "fa": "شیرینی رایگان"},
+            cost=100,
+            kind="free_product",
+        ),
+        RewardSeed(
+            id="ten-off",
+            name={"en": "10% off your order", "ar": "خصم ١٠٪ على طلبك", "fa": "۱۰٪ تخفیف سفارش"},
+            cost=300,
+            kind="discount_percent",
+            value=Decimal(10),
+        ),
+    )
+
+
+class Program(_Strict):
+    # The merchant's name as customers see it.
+    name: LocalizedText = Field(default_factory=lambda: {"en": "Wafa Café", "ar": "مقهى وفا", "fa": "کافه وفا"})
+    currency: str = Field(default="SAR", pattern=r"^[A-Z]{3}$")
+    display: Display = Display()
+    earning: Earning = Earning()
+    bonuses: Bonuses = Bonuses()
+    tiering: Tiering = Tiering()
+    tiers: tuple[Tier, ...] = Field(default_factory=_default_tiers, min_length=1)
+    expiry: Expiry = Expiry()
+    winback: Winback = Winback()
+    surveys: Surveys = Surveys()
+    referrals: Referrals = Referrals()
+    rewards: tuple[RewardSeed, ...] = Field(default_factory=_default_rewards)
+
+    @model_validator(mode="after")
+    def _tiers_ascend(self) -> Program:
+        if self.tiers[0].threshold != 0:
+            raise ValueError("tiers[0].threshold must be 0: every member starts in the first tier")
+        for i in range(1, len(self.tiers)):
+            if self.tiers[i].threshold <= self.tiers[i - 1].threshold:
+                raise ValueError(f"tiers[{i}].threshold must be greater than tiers[{i - 1}].threshold")
+        ids = [r.id for r in self.rewards]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"rewards: id {sorted(duplicates)[0]!r} is used twice")
+        for index, reward in enumerate(self.rewards):
+            if reward.min_tier >= len(self.tiers):
+                raise ValueError(f"rewards[{index}].min_tier: there are only {len(self.tiers)} tiers (0-based)")
+            if reward.kind == "discount_percent" and (reward.value is None or reward.value > 100):
+                raise ValueError(f"rewards[{index}].value: a discount_percent reward needs a value of 1-100")
+        return self
+
+
+def load_program(path: Path | None) -> Program:
+    """The program from a TOML file, or the built-in default when `path` is None."""
+    if path is None:
+        return Program()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProgramError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return Program.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first.get("loc", ()))
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ProgramError(f"{where}: {message}" if where else message) from None
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts)

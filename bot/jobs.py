@@ -1,0 +1,28 @@
+"""Scheduled jobs by name, runnable by hand: `wafa run-job NAME [--date YYYY-MM-DD]`.
+
+Every job is safe to run twice: what it changes carries an idempotency key
+built from the job name, the date and the member (SPEC §7).
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+Job = Callable[[Any, date | None], Awaitable[str]]
+
+
+async def deliver_outbox(app: Any, day: date | None) -> str:
+    """Send what is due in the outbox now (needs BOT_TOKEN)."""
+    await app.sender.recover()
+    report = await app.sender.drain()
+    return f"sent {report.sent}, blocked {report.blocked}, opted out {report.opted_out}, failed {report.failed}, unknown {report.unknown}, retrying later {report.retried}"
+
+
+JOBS: dict[str, Job] = {
+    "outbox": deliver_outbox,
+}
+
+
+async def run_job(app: Any, name: str, day: date | None) -> str:
+    return await JOBS[name](app, day)

@@ -1,0 +1,146 @@
+"""Joining, finding and updating members."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import errors
+from bot.domain.ledger import Kind
+from bot.domain.members import new_member_code, normalize_phone, parse_member_ref, phone_suffix
+from bot.services.ledger import credit
+from bot.services.ports import Context, UnitOfWork
+
+_CODE_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """The parts of a Telegram user Wafa keeps, converted at the edge."""
+
+    telegram_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    member: Any
+    created: bool
+    bonus: int
+
+
+async def enrol(ctx: Context, profile: TelegramProfile) -> Enrolment:
+    """Make the user a member in one step; a second call returns the same member.
+
+    Safe under concurrency: the unique Telegram id decides which of two
+    simultaneous /start messages creates the member, the other one reads it.
+    """
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        existing = await uow.members.by_telegram_id(profile.telegram_id)
+        if existing is not None:
+            _refresh_names(existing, profile)
+            await uow.commit()
+            return Enrolment(existing, created=False, bonus=0)
+        member = None
+        for _ in range(_CODE_ATTEMPTS):
+            member = await uow.members.create(
+                telegram_id=profile.telegram_id,
+                code=new_member_code(),
+                first_name=_clip(profile.first_name, 128),
+                last_name=_clip(profile.last_name, 128),
+                username=profile.username.lower() if profile.username else None,
+                language=profile.language,
+                joined_at=now,
+            )
+            if member is not None:
+                break
+            raced = await uow.members.by_telegram_id(profile.telegram_id)
+            if raced is not None:
+                return Enrolment(raced, created=False, bonus=0)
+        if member is None:  # pragma: no cover - 29**6 codes; ten collisions in a row means a bug
+            raise RuntimeError("could not allocate a unique member code")
+        bonus = ctx.program.bonuses.signup
+        if bonus:
+            await credit(ctx, uow, member, bonus, Kind.SIGNUP, key=f"signup:{member.id}", now=now)
+        await uow.members.refresh(member)
+        await uow.commit()
+        return Enrolment(member, created=True, bonus=bonus)
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text[:limit] if text else None
+
+
+def _refresh_names(member: Any, profile: TelegramProfile) -> None:
+    # Names and usernames change on Telegram; staff search by the current ones.
+    member.first_name = _clip(profile.first_name, 128)
+    member.last_name = _clip(profile.last_name, 128)
+    member.username = profile.username.lower() if profile.username else None
+
+
+async def find_member(uow: UnitOfWork, text: str) -> Any:
+    """The member a cashier means by `text` (code, Telegram id, @username, phone).
+
+    Raises MemberNotFound, AmbiguousMember (two members share a phone ending
+    or username), or MemberForgotten (erased at their request).
+    """
+    ref = parse_member_ref(text)
+    if ref is None:
+        raise errors.MemberNotFound(query=text)
+    candidates: list[Any] = []
+    if ref.kind == "code":
+        found = await uow.members.by_code(ref.value)
+        candidates = [found] if found else []
+    elif ref.kind == "username":
+        candidates = await uow.members.by_username(ref.value)
+    elif ref.kind == "telegram_id":
+        found = await uow.members.by_telegram_id(int(ref.value))
+        candidates = [found] if found else await uow.members.by_phone_suffix(phone_suffix(ref.value))
+    else:
+        candidates = await uow.members.by_phone_suffix(phone_suffix(ref.value))
+    if not candidates:
+        raise errors.MemberNotFound(query=text)
+    if len(candidates) > 1:
+        raise errors.AmbiguousMember(query=text)
+    member = candidates[0]
+    if member.forgotten_at is not None:
+        raise errors.MemberForgotten(query=text)
+    return member
+
+
+async def set_language(ctx: Context, telegram_id: int, language: str) -> bool:
+    """Store the member's language; False when the user is not a member."""
+    async with ctx.uow() as uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        if member is None:
+            return False
+        member.language = language
+        await uow.commit()
+        return True
+
+
+async def set_marketing_consent(ctx: Context, telegram_id: int, opt_in: bool) -> Any | None:
+    async with ctx.uow() as uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        if member is None:
+            return None
+        if member.marketing_opt_in != opt_in:
+            member.marketing_opt_in = opt_in
+            member.consent_at = ctx.now()
+            await uow.commit()
+        return member
+
+
+async def save_phone(ctx: Context, telegram_id: int, phone: str) -> Any | None:
+    """Keep the phone the member shared with Telegram's contact button."""
+    async with ctx.uow() as uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        if member is None:
+            return None
+        member.phone = normalize_phone(phone)[:20]
+        member.phone_suffix = phone_suffix(phone)
+        await uow.commit()
+        return member

@@ -1,0 +1,93 @@
+"""Points in and out of the ledger: purchases, bonuses, and the balance card."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from bot.domain import errors
+from bot.domain.earning import parse_purchase_amount, points_for_purchase
+from bot.domain.ledger import Kind
+from bot.domain.tiers import TierStanding, standing
+from bot.services.ledger import credit, tier_earnings
+from bot.services.members import find_member
+from bot.services.ports import Context
+
+NOTE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Award:
+    member: Any
+    amount: Decimal
+    points: int
+    balance: int
+    multiplier: Decimal
+    duplicate: bool
+
+
+def _validate_note(note: str | None) -> str | None:
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise errors.NoteTooLong(limit=NOTE_LIMIT, length=len(note))
+    return note
+
+
+async def award_purchase(
+    ctx: Context, *, actor_id: int, member_text: str, amount_text: str, note: str | None, key: str
+) -> Award:
+    """Record a purchase and its points (SPEC §4 `/award`), exactly once per `key`.
+
+    Points = amount × rate × tier multiplier, per the program's rounding
+    and cap. The member is told through the outbox; the action is audited.
+    """
+    amount = parse_purchase_amount(amount_text, ctx.program.earning)
+    note = _validate_note(note)
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        member = await find_member(uow, member_text)
+        previous = await uow.ledger.by_key(key)
+        if previous is not None:
+            return Award(member, previous.amount or amount, previous.delta, member.balance, Decimal(1), True)
+        multiplier = ctx.program.tiers[member.tier].multiplier
+        earned = points_for_purchase(amount, ctx.program.earning, multiplier)
+        if earned and not await credit(
+            ctx, uow, member, earned, Kind.PURCHASE,
+            key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
+        ):
+            return Award(member, amount, earned, member.balance, multiplier, True)
+        await uow.members.touch_purchase(member.id, now)
+        await uow.members.refresh(member)
+        if member.telegram_id is not None:
+            await uow.outbox.enqueue(
+                key=f"notify:{key}",
+                chat_id=member.telegram_id,
+                member_id=member.id,
+                kind="points_awarded",
+                payload={"points": earned, "balance": member.balance, "amount": str(amount)},
+                now=now,
+            )
+        uow.audit.record(
+            actor_id=actor_id, action="award", member_id=member.id, now=now,
+            amount=str(amount), points=earned, note=note, key=key,
+        )
+        await uow.commit()
+        return Award(member, amount, earned, member.balance, multiplier, False)
+
+
+@dataclass(frozen=True)
+class BalanceCard:
+    member: Any
+    standing: TierStanding
+
+
+async def balance_card(ctx: Context, member: Any) -> BalanceCard:
+    """What `/balance` shows for `member` (as loaded for this update).
+
+    Raises NotAMember for a user who has not joined (member is None).
+    """
+    if member is None:
+        raise errors.NotAMember()
+    async with ctx.uow(readonly=True) as uow:
+        earned = await tier_earnings(ctx, uow, member, now=ctx.now())
+    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier))

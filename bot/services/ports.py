@@ -1,0 +1,48 @@
+"""What services need from the outside world, as protocols.
+
+Services depend on these shapes, not on `storage` or `aiogram`: the
+composition root (`bot.app`) plugs the real database in, tests may plug in
+anything with the same shape.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain.program import Program
+
+
+class UnitOfWork(Protocol):
+    members: Any
+    ledger: Any
+    staff: Any
+    settings: Any
+    outbox: Any
+    tokens: Any
+    audit: Any
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class Context(Protocol):
+    """Everything a use case needs: a unit-of-work factory, the program, time."""
+
+    program: Program
+    owners: frozenset[int]
+    zone: ZoneInfo
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    def now(self) -> datetime: ...
+
+
+Clock = Callable[[], datetime]

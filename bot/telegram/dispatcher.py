@@ -1,0 +1,37 @@
+"""The dispatcher: middlewares in order, then one router per feature."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.utils.i18n import I18n
+
+from bot.telegram.errors import ReplyOnErrors
+from bot.telegram.i18n import MemberLocaleMiddleware
+from bot.telegram.middlewares import PrivateChatsOnly, UserContext
+from bot.telegram.routers import balance, fallback, help, language, staff, start
+
+
+def feature_routers() -> list[Router]:
+    """Order matters: specific features first, the catch-all fallback last."""
+    return [
+        start.create_router(),
+        language.create_router(),
+        balance.create_router(),
+        help.create_router(),
+        staff.create_router(),
+        fallback.create_router(),
+    ]
+
+
+def create_dispatcher(ctx: Any, i18n: I18n, storage: BaseStorage, isolation: BaseEventIsolation) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
+    dispatcher["ctx"] = ctx
+    dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
+    dispatcher.update.outer_middleware(UserContext(ctx))
+    MemberLocaleMiddleware(i18n).setup(dispatcher)
+    for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
+        observer.middleware(ReplyOnErrors())
+    dispatcher.include_routers(*feature_routers())
+    return dispatcher

@@ -1,0 +1,61 @@
+"""Messages the bot sends on its own, rendered from outbox rows at send time.
+
+The outbox stores facts (`kind` + `payload`), not text: the message is
+rendered in the recipient's language when it is sent, so a member who
+switches language before delivery reads it in the new one. Features add
+their kinds with `@notice("kind")`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.telegram.render import Fmt
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    photo: bytes | None = None  # sent as a photo with `text` as caption
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+Render = Callable[[dict[str, Any], Fmt, Any], Outgoing]
+_RENDERERS: dict[str, Render] = {}
+
+
+def notice(kind: str) -> Callable[[Render], Render]:
+    def register(func: Render) -> Render:
+        _RENDERERS[kind] = func
+        return func
+
+    return register
+
+
+class UnknownNotice(KeyError):
+    pass
+
+
+def render(kind: str, payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    try:
+        renderer = _RENDERERS[kind]
+    except KeyError:
+        raise UnknownNotice(kind) from None
+    return renderer(payload, fmt, ctx)
+
+
+@notice("points_awarded")
+def _points_awarded(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    amount = fmt.money(Decimal(payload["amount"]), ctx.program.currency)
+    if payload["points"]:
+        text = _("⭐ You earned {points} for your purchase of {amount}. Your balance is {balance}.")
+    else:
+        text = _("Thanks for your purchase of {amount}! Your balance is {balance}.")
+    return Outgoing(
+        text.format(points=fmt.points(payload["points"]), amount=amount, balance=fmt.points(payload["balance"]))
+    )

@@ -1,0 +1,84 @@
+"""Counter commands for staff and owners: /award and /member (SPEC §4)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.ledger import command_key
+from bot.i18n import LANGUAGE_NAMES
+from bot.services import points
+from bot.services.members import find_member
+from bot.telegram.filters import IsStaff
+from bot.telegram.render import Fmt, esc
+
+
+
+def member_label(member: Any, fmt: Fmt) -> str:
+    name = esc(" ".join(p for p in (member.first_name, member.last_name) if p)) or _("(no name)")
+    return f"{name} {fmt.code(member.code)}"
+
+
+async def award(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
+    assert message.from_user is not None
+    args = (command.args or "").split(maxsplit=2)
+    if len(args) < 2:
+        await message.answer(
+            esc(_("Usage: /award <member> <amount> [note]\nExample: /award W7K2QF 120.50 two lattes"))
+        )
+        return
+    result = await points.award_purchase(
+        ctx,
+        actor_id=message.from_user.id,
+        member_text=args[0],
+        amount_text=args[1],
+        note=args[2] if len(args) > 2 else None,
+        key=command_key("award", message.chat.id, message.message_id),
+    )
+    who = member_label(result.member, fmt)
+    purchase = fmt.money(result.amount, ctx.program.currency)
+    if result.duplicate:
+        text = _("This purchase was already recorded: {points} to {member} for {amount}. Nothing was added.")
+    else:
+        text = _("✅ {points} to {member} for a purchase of {amount}.")
+    lines = [text.format(points=fmt.points(result.points), member=who, amount=purchase)]
+    lines.append(_("New balance: {balance}.").format(balance=fmt.points(result.balance)))
+    await message.answer("\n".join(lines))
+
+
+async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
+    query = (command.args or "").strip()
+    if not query or len(query.split()) > 1:
+        await message.answer(esc(_("Usage: /member <member>\nExample: /member W7K2QF")))
+        return
+    async with ctx.uow(readonly=True) as uow:
+        member = await find_member(uow, query)
+    await message.answer(profile_text(ctx, member, fmt))
+
+
+def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:
+    tier = ctx.program.tiers[min(member.tier, len(ctx.program.tiers) - 1)]
+    lines = [
+        f"👤 {member_label(member, fmt)}",
+        _("Username: {username}").format(username=f"@{esc(member.username)}" if member.username else "—"),
+        _("Phone: {phone}").format(phone=fmt.digits_of("•••" + member.phone[-4:]) if member.phone else "—"),
+        _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.language, member.language)),
+        _("Tier: {tier}").format(tier=fmt.name(tier.name)),
+        _("Balance: {balance}").format(balance=fmt.points(member.balance)),
+        _("Member since: {date}").format(date=fmt.date(member.joined_at)),
+        _("Last visit: {date}").format(date=fmt.date(member.last_purchase_at) if member.last_purchase_at else _("never")),
+    ]
+    if member.blocked_at is not None:
+        lines.append(_("⚠️ This member has blocked the bot and gets no messages."))
+    return "\n".join(lines)
+
+
+def create_router() -> Router:
+    router = Router(name="staff")
+    router.message.filter(IsStaff)
+    router.message.register(award, Command("award"))
+    router.message.register(member_card, Command("member"))
+    return router

@@ -1,0 +1,128 @@
+"""/start: join in one step, then optional extras offered with buttons (SPEC §3)."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.services import members
+from bot.telegram.render import Fmt, esc
+
+
+
+class Consent(CallbackData, prefix="consent"):
+    opt_in: bool
+
+
+def consent_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("🔔 Yes, send me offers"), callback_data=Consent(opt_in=True).pack()),
+                InlineKeyboardButton(text=_("No, thanks"), callback_data=Consent(opt_in=False).pack()),
+            ]
+        ]
+    )
+
+
+def phone_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)], [KeyboardButton(text=_("Not now"))]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def display_name(user_first_name: str | None) -> str:
+    return esc(user_first_name) if user_first_name else _("friend")
+
+
+async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str) -> None:
+    assert message.from_user is not None
+    user = message.from_user
+    profile = members.TelegramProfile(user.id, user.first_name, user.last_name, user.username, lang)
+    joined = await members.enrol(ctx, profile)
+    member = joined.member
+    merchant = fmt.name(ctx.program.name)
+    if not joined.created:
+        await message.answer(
+            _("Welcome back to {merchant}, {name}! Your balance is {balance}. /balance shows your card.").format(
+                merchant=merchant, name=display_name(user.first_name), balance=fmt.points(member.balance)
+            )
+        )
+        return
+    lines = [
+        _("Welcome to {merchant}, {name}! 🎉 You are a member now.").format(
+            merchant=merchant, name=display_name(user.first_name)
+        ),
+        _("Your member code is {code}. Show it at the counter to earn points on every purchase.").format(
+            code=fmt.code(member.code)
+        ),
+    ]
+    if joined.bonus:
+        lines.append(_("Here are {bonus} to welcome you.").format(bonus=fmt.points(joined.bonus)))
+    lines.append(_("Would you like to hear about offers and rewards? You can change this any time."))
+    await message.answer("\n\n".join(lines), reply_markup=consent_keyboard())
+    await message.answer(
+        _("Optional: share your phone number so the cashier can find you by it."), reply_markup=phone_keyboard()
+    )
+
+
+async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any) -> None:
+    # Setting a flag to the same value twice is harmless, so a double tap needs no token.
+    member = await members.set_marketing_consent(ctx, query.from_user.id, callback_data.opt_in)
+    if member is None:
+        await query.answer(_("You are not a member yet. Send /start to join: it takes one tap."), show_alert=True)
+        return
+    text = (
+        _("🔔 Done: you will hear about offers and rewards.")
+        if callback_data.opt_in
+        else _("Done: no offers. You will still get messages about your points and vouchers.")
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(text)
+
+
+async def share_phone(message: Message, ctx: Any) -> None:
+    assert message.contact is not None and message.from_user is not None
+    if message.contact.user_id != message.from_user.id:
+        # Someone else's contact card: a phone is only kept when it is the member's own.
+        await message.answer(_("Please share your own number with the button below."), reply_markup=phone_keyboard())
+        return
+    member = await members.save_phone(ctx, message.from_user.id, message.contact.phone_number)
+    if member is None:
+        await message.answer(
+            _("You are not a member yet. Send /start to join: it takes one tap."), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    await message.answer(
+        _("📱 Saved. The cashier can now find you by your phone number."), reply_markup=ReplyKeyboardRemove()
+    )
+
+
+async def skip_phone(message: Message) -> None:
+    await message.answer(_("No problem. Your member code works just as well."), reply_markup=ReplyKeyboardRemove())
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, Command("start"))
+    router.callback_query.register(choose_consent, Consent.filter())
+    router.message.register(share_phone, F.contact)
+    router.message.register(skip_phone, F.text == __("Not now"))
+    return router

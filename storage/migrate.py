@@ -1,0 +1,56 @@
+"""Apply migrations programmatically (`wafa migrate`, and at start on SQLite)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str = "") -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (default: all heads) on this engine."""
+
+    def _upgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.connect() as connection:
+        await connection.run_sync(_upgrade)
+        await connection.commit()
+
+
+async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
+    def _downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.connect() as connection:
+        await connection.run_sync(_downgrade)
+        await connection.commit()
+
+
+async def pending_revisions(engine: AsyncEngine) -> bool:
+    """True when the database is behind the code's migrations."""
+
+    def _check(connection: Connection) -> bool:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+        heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+        return current != heads
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_check)

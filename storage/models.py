@@ -1,0 +1,190 @@
+"""SQLAlchemy models. The same models and migrations serve SQLite and PostgreSQL.
+
+Times are stored as naive UTC and read back as aware UTC (`UTCDateTime`),
+because SQLite keeps no zone and mixing naive and aware datetimes is the
+classic source of off-by-hours bugs in scheduled messages.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        Index("ix_members_birthday", "birth_calendar", "birth_month", "birth_day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # NULL once the member asked to be forgotten: the row stays for ledger totals.
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    last_name: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)  # lower case, no @
+    phone: Mapped[str | None] = mapped_column(String(20))  # digits, international
+    phone_suffix: Mapped[str | None] = mapped_column(String(9), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    balance: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[int] = mapped_column(SmallInteger, default=0)
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Birthday in the member's own calendar: g(regorian), j(alali) or h(ijri).
+    birth_calendar: Mapped[str | None] = mapped_column(String(1))
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    birth_month: Mapped[int | None] = mapped_column(SmallInteger)
+    birth_day: Mapped[int | None] = mapped_column(SmallInteger)
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the member blocked the bot
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_ledger_entries_member_id_id", "member_id", "id"),
+        Index("ix_ledger_entries_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # purchase amount, currency units
+    note: Mapped[str | None] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id of staff/owner, None = the bot
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # for credits under an expiry policy
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Setting(Base):
+    """Small runtime settings the owner changes in chat (e.g. an active campaign)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """Every message the bot sends on its own, written before it is sent (SPEC §5).
+
+    status: pending → sending (claimed by one sender) → sent | failed |
+    blocked | opted_out | unknown (claimed, but the process died before
+    the outcome was recorded; never resent).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_batch", "batch"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    category: Mapped[str] = mapped_column(String(12))  # service | marketing
+    batch: Mapped[str | None] = mapped_column(String(64))  # e.g. a broadcast id, for its report
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActionToken(Base):
+    """A one-time token behind an inline button (SPEC §7: a double tap changes nothing)."""
+
+    __tablename__ = "action_tokens"
+
+    token: Mapped[str] = mapped_column(String(16), primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did which admin action, to whom, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,82 @@
+"""Unit of work: one session, its repositories, and an explicit commit.
+
+Leaving the `async with` block without `commit()` rolls back, so a service
+that raises halfway leaves nothing behind.
+"""
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.engine import READONLY
+from storage.repositories.audit import AuditRepository
+from storage.repositories.ledger import LedgerRepository
+from storage.repositories.members import MemberRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.settings import SettingsRepository
+from storage.repositories.staff import StaffRepository
+from storage.repositories.tokens import TokenRepository
+
+
+class UnitOfWork:
+    session: AsyncSession
+    members: MemberRepository
+    ledger: LedgerRepository
+    staff: StaffRepository
+    settings: SettingsRepository
+    outbox: OutboxRepository
+    tokens: TokenRepository
+    audit: AuditRepository
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
+        self._sessionmaker = sessionmaker
+        self.readonly = readonly
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = session = self._sessionmaker()
+        if self.readonly:
+            await session.connection(execution_options={READONLY: True})
+        self.members = MemberRepository(session)
+        self.ledger = LedgerRepository(session)
+        self.staff = StaffRepository(session)
+        self.settings = SettingsRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.tokens = TokenRepository(session)
+        self.audit = AuditRepository(session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # close() detaches the loaded objects first and then rolls back whatever
+        # was not committed; rollback() alone would expire the objects a
+        # service returns to its caller.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        if self.readonly:
+            raise RuntimeError("commit() in a read-only unit of work")
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class Database:
+    """The engine and the unit-of-work factory every caller shares."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        """A unit of work; `readonly=True` for pure reads (no write lock on SQLite)."""
+        return UnitOfWork(self.sessionmaker, readonly=readonly)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
