@@ -238,3 +238,11 @@ async def test_translated_menus_are_published_per_language(app: App, standin) ->
     assert "امتیازها، سطح و کارت عضویت شما" in fa_descriptions
     owner_menus = [c for c in calls if c.get("scope", {}).get("chat_id") == OWNER.id]
     assert any(cmd["command"] == "award" for c in owner_menus for cmd in c["commands"])
+
+
+async def test_start_payloads_never_alarm(chat: Chat, app: App) -> None:
+    for person, payload in ((EMMA, "ref-ZZZZZZ"), (LAYLA, "%%%garbage"), (SARA, "x" * 64)):
+        replies = await chat.say(person, f"/start {payload}")
+        assert len(replies) == 2 and "ZZZZZZ" not in replies[0].text
+    async with app.ctx.uow() as uow:
+        assert await uow.members.count() == 3
