@@ -5,19 +5,35 @@ once at start. Everything here is data the merchant changes without code.
 """
 from __future__ import annotations
 
+import re
 import tomllib
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.domain.members import CODE_ALPHABET
+
 LANGS = ("ar", "fa", "en")
-RewardKind = Literal["discount_percent", "discount_amount", "free_product", "free_shipping", "gift"]
+# Reward kinds the code knows (labels are translated in the Telegram layer) and
+# what their value means: a percentage, an amount of money, or nothing. A
+# program adds its own kinds under [reward_kinds.<slug>] with names per language.
+BUILTIN_REWARD_KINDS: dict[str, str] = {
+    "discount_percent": "percent",
+    "discount_amount": "amount",
+    "free_product": "none",
+    "free_shipping": "none",
+    "gift": "none",
+}
 
 
 class ProgramError(ValueError):
     """The program file is invalid; the message names the key."""
+
+
+_SLUG = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 def _check_localized(value: dict[str, str]) -> dict[str, str]:
@@ -81,6 +97,10 @@ class Tiering(_Strict):
     # Points earned (not spent) within this many months decide the tier;
     # 0 means lifetime earnings.
     window_months: int = Field(default=12, ge=0, le=120)
+    # A tier, once reached, is kept for at least this many months (the tier
+    # period); at the period's end it is renewed if the window's earnings
+    # still reach it, or lowered to the tier they reach. Promotion is immediate.
+    hold_months: int = Field(default=12, ge=1, le=120)
 
 
 class Expiry(_Strict):
@@ -88,6 +108,36 @@ class Expiry(_Strict):
     months: int = Field(default=12, ge=0, le=120)
     # Whether points spent on a voucher come back when the voucher expires unused.
     refund_unused_vouchers: bool = True
+    # Members are reminded of points expiring within this many days (0 = never).
+    reminder_days: int = Field(default=14, ge=0, le=90)
+    # /balance shows the points expiring within this many days.
+    soon_days: int = Field(default=30, ge=1, le=365)
+
+
+class RewardKindSpec(_Strict):
+    """A reward kind the merchant adds without code: its name, and what its value means."""
+
+    name: LocalizedText
+    value: Literal["none", "percent", "amount"] = "none"
+
+
+class Vouchers(_Strict):
+    # Every voucher code starts with this tag, e.g. "KQ7-…"; it tells this
+    # shop's vouchers from another shop's. Unset: a random tag is chosen on
+    # first start and kept in the database.
+    prefix: str | None = Field(default=None, min_length=2, max_length=4)
+
+    @model_validator(mode="after")
+    def _prefix_alphabet(self) -> Vouchers:
+        if self.prefix is not None and any(ch not in CODE_ALPHABET for ch in self.prefix):
+            raise ValueError(f"vouchers.prefix: use only the letters and digits {CODE_ALPHABET}")
+        return self
+
+
+class Campaigns(_Strict):
+    # /campaign refuses multipliers above this and durations beyond max_days.
+    max_multiplier: Decimal = Field(default=Decimal(5), gt=1, le=100)
+    max_days: int = Field(default=90, ge=1, le=366)
 
 
 class Winback(_Strict):
@@ -108,12 +158,16 @@ class RewardSeed(_Strict):
     name: LocalizedText
     description: OptionalLocalizedText = Field(default_factory=dict)
     cost: int = Field(gt=0, le=10_000_000)
-    kind: RewardKind = "gift"
-    value: Decimal | None = Field(default=None, gt=0)
-    stock: int | None = Field(default=None, ge=0)
-    per_member_limit: int | None = Field(default=None, gt=0)
+    # One of BUILTIN_REWARD_KINDS or a slug declared under [reward_kinds].
+    kind: str = Field(default="gift", pattern=r"^[a-z0-9_]{1,32}$")
+    value: Decimal | None = Field(default=None, gt=0, le=100_000_000)
+    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+    per_member_limit: int | None = Field(default=None, gt=0, le=1000)
     min_tier: int = Field(default=0, ge=0)
     valid_days: int = Field(default=30, gt=0, le=3650)
+    # Optional window in which the reward is offered (merchant dates, inclusive).
+    available_from: date | None = None
+    available_until: date | None = None
 
 
 def _default_tiers() -> tuple[Tier, ...]:
@@ -162,6 +216,20 @@ class Program(_Strict):
     surveys: Surveys = Surveys()
     referrals: Referrals = Referrals()
     rewards: tuple[RewardSeed, ...] = Field(default_factory=_default_rewards)
+    reward_kinds: dict[str, RewardKindSpec] = Field(default_factory=dict)
+    vouchers: Vouchers = Vouchers()
+    campaigns: Campaigns = Campaigns()
+
+    def kind_value(self, kind: str) -> str | None:
+        """What a reward kind's value means ("percent", "amount", "none"); None for an unknown kind."""
+        if kind in BUILTIN_REWARD_KINDS:
+            return BUILTIN_REWARD_KINDS[kind]
+        spec = self.reward_kinds.get(kind)
+        return spec.value if spec is not None else None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (*BUILTIN_REWARD_KINDS, *self.reward_kinds)
 
     @model_validator(mode="after")
     def _tiers_ascend(self) -> Program:
@@ -174,11 +242,29 @@ class Program(_Strict):
         duplicates = {i for i in ids if ids.count(i) > 1}
         if duplicates:
             raise ValueError(f"rewards: id {sorted(duplicates)[0]!r} is used twice")
+        for slug in self.reward_kinds:
+            if slug in BUILTIN_REWARD_KINDS or not _SLUG.match(slug):
+                raise ValueError(
+                    f"reward_kinds.{slug}: use a new lowercase name (a-z, 0-9, _), not one of "
+                    + ", ".join(BUILTIN_REWARD_KINDS)
+                )
         for index, reward in enumerate(self.rewards):
+            value_type = self.kind_value(reward.kind)
+            if value_type is None:
+                raise ValueError(
+                    f"rewards[{index}].kind: unknown kind {reward.kind!r}; use one of {', '.join(self.kinds)} "
+                    "or declare it under [reward_kinds]"
+                )
             if reward.min_tier >= len(self.tiers):
                 raise ValueError(f"rewards[{index}].min_tier: there are only {len(self.tiers)} tiers (0-based)")
-            if reward.kind == "discount_percent" and (reward.value is None or reward.value > 100):
-                raise ValueError(f"rewards[{index}].value: a discount_percent reward needs a value of 1-100")
+            if value_type == "percent" and (reward.value is None or reward.value > 100):
+                raise ValueError(f"rewards[{index}].value: a {reward.kind} reward needs a value of 1-100 (percent)")
+            if value_type == "amount" and reward.value is None:
+                raise ValueError(f"rewards[{index}].value: a {reward.kind} reward needs an amount")
+            if value_type == "none" and reward.value is not None:
+                raise ValueError(f"rewards[{index}].value: a {reward.kind} reward takes no value")
+            if reward.available_from and reward.available_until and reward.available_until < reward.available_from:
+                raise ValueError(f"rewards[{index}].available_until must not be before available_from")
         return self
 
 
