@@ -188,3 +188,115 @@ class AuditEntry(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- rewards, vouchers, expiry lots, tier events, campaigns (issue 3) -----------------
+
+
+class Reward(Base):
+    """The catalog the owner edits with /rewards_admin; seeded from the program's [[rewards]]."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint("cost > 0", name="cost_positive"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    seed_id: Mapped[str | None] = mapped_column(String(32), unique=True)  # the program's [[rewards]].id
+    name: Mapped[dict[str, str]] = mapped_column(JSON)  # per language
+    description: Mapped[dict[str, str]] = mapped_column(JSON)
+    cost: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # percent or amount, per kind
+    stock: Mapped[int | None] = mapped_column(Integer)  # units left; None = unlimited
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)
+    min_tier: Mapped[int] = mapped_column(SmallInteger, default=0)
+    valid_days: Mapped[int] = mapped_column(Integer)  # a voucher's validity
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # offered from …
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # … until (exclusive)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False = paused
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Voucher(Base):
+    """A redeemed reward: issued with its code, used once at the counter, or expired.
+
+    status: active → used | expired (points refunded per the program).
+    """
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        Index("ix_vouchers_member_id_reward_id", "member_id", "reward_id"),
+        Index("ix_vouchers_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    points: Mapped[int] = mapped_column(Integer)  # what the member paid
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validated_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id of the staff member
+    redeem_key: Mapped[str | None] = mapped_column(String(160))  # the /redeem message that used it
+    refunded_points: Mapped[int | None] = mapped_column(Integer)  # set when it expired unused
+
+
+class PointLot(Base):
+    """What is left of one expiring credit (see `bot.domain.expiry`): a cache of the
+    ledger, rebuilt from it by replay; rows go away when used up."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        CheckConstraint("remaining > 0", name="remaining_positive"),
+        Index("ix_point_lots_member_id_expires_at", "member_id", "expires_at"),
+        Index("ix_point_lots_expires_at", "expires_at"),
+    )
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remaining: Mapped[int] = mapped_column(Integer)
+
+
+class TierEvent(Base):
+    """Every tier change: promotion (immediate), renewal or demotion (at the period's end)."""
+
+    __tablename__ = "tier_events"
+    __table_args__ = (Index("ix_tier_events_member_id_id", "member_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    from_tier: Mapped[int] = mapped_column(SmallInteger)
+    to_tier: Mapped[int] = mapped_column(SmallInteger)
+    reason: Mapped[str] = mapped_column(String(12))  # promotion | renewal | demotion
+    earned: Mapped[int] = mapped_column(Integer)  # points earned in the window at that moment
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of the tier period
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A time-limited point multiplier started with /campaign."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("multiplier > 1", name="multiplier_above_one"),
+        Index("ix_campaigns_ends_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # the /campaign message
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # /campaign off
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    ended_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# The tier window sums a member's earnings since a date: this keeps it to the window's rows.
+Index("ix_ledger_entries_member_id_created_at", LedgerEntry.member_id, LedgerEntry.created_at)

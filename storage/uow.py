@@ -11,12 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import READONLY
 from storage.repositories.audit import AuditRepository
+from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.history import HistoryRepository
 from storage.repositories.ledger import LedgerRepository
+from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.rewards import RewardRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
+from storage.repositories.tier_events import TierEventRepository
 from storage.repositories.tokens import TokenRepository
+from storage.repositories.vouchers import VoucherRepository
 
 
 class UnitOfWork:
@@ -28,6 +34,12 @@ class UnitOfWork:
     outbox: OutboxRepository
     tokens: TokenRepository
     audit: AuditRepository
+    rewards: RewardRepository
+    vouchers: VoucherRepository
+    lots: LotRepository
+    tier_events: TierEventRepository
+    campaigns: CampaignRepository
+    history: HistoryRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +56,12 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.tokens = TokenRepository(session)
         self.audit = AuditRepository(session)
+        self.rewards = RewardRepository(session)
+        self.vouchers = VoucherRepository(session)
+        self.lots = LotRepository(session)
+        self.tier_events = TierEventRepository(session)
+        self.campaigns = CampaignRepository(session)
+        self.history = HistoryRepository(session)
         return self
 
     async def __aexit__(
