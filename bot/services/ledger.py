@@ -1,5 +1,11 @@
 """Posting to the ledger inside a caller's unit of work: the primitives every
-use case that moves points goes through (idempotency key, expiry, tier)."""
+use case that moves points goes through (idempotency key, expiry lots, tier).
+
+Earned credits open an expiry lot; every debit takes from the lots that
+expire soonest (`bot.domain.expiry`). Earnings may promote the member at
+once (recorded, and congratulated through the outbox); demotion waits for
+the end of the tier period (`bot.services.expiry.review_tiers`).
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import errors
-from bot.domain.ledger import EARNING_KINDS, PostOutcome, expiry_for, tier_window_start
+from bot.domain.ledger import EARNING_KINDS, PostOutcome, add_months, expiry_for, tier_window_start
 from bot.domain.tiers import tier_index_for
 from bot.services.ports import Context, UnitOfWork
 
@@ -30,6 +36,7 @@ async def credit(
     Returns False when the key was used before (nothing changed). Earnings
     get an expiry date per the program and may lift the member's tier.
     """
+    expires_at = expiry_for(kind, now, ctx.program)
     result = await uow.ledger.post(
         member_id=member.id,
         delta=amount,
@@ -39,10 +46,12 @@ async def credit(
         amount=purchase_amount,
         note=note,
         actor_id=actor_id,
-        expires_at=expiry_for(kind, now, ctx.program),
+        expires_at=expires_at,
     )
     if result.outcome is PostOutcome.DUPLICATE:
         return False
+    if expires_at is not None and result.entry_id is not None:
+        await uow.lots.open(member_id=member.id, entry_id=result.entry_id, expires_at=expires_at, amount=amount)
     if kind in EARNING_KINDS:
         await refresh_tier(ctx, uow, member, now=now)
     return True
@@ -72,6 +81,7 @@ async def debit(
         return False
     if result.outcome is PostOutcome.INSUFFICIENT:
         raise errors.InsufficientPoints(needed=amount, balance=member.balance)
+    await uow.lots.consume(member.id, amount)
     return True
 
 
@@ -80,9 +90,43 @@ async def tier_earnings(ctx: Context, uow: UnitOfWork, member: Any, *, now: date
 
 
 async def refresh_tier(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> tuple[int, int]:
-    """Recompute the tier from the ledger; returns (old, new) tier indexes."""
+    """Promote the member if the window's earnings reach a higher tier; returns
+    (old, new) tier indexes. Never lowers the tier: that happens only at the
+    end of a tier period (`bot.services.expiry`)."""
     earned = await tier_earnings(ctx, uow, member, now=now)
-    old, new = member.tier, tier_index_for(earned, ctx.program.tiers)
-    if new != old:
-        member.tier = new
-    return old, new
+    # The stored tier as of now: the balance UPDATE before this holds the
+    # member's row, so a concurrent promotion has committed or waits for us.
+    old = await uow.tier_events.current_tier(member.id)
+    reached = min(tier_index_for(earned, ctx.program.tiers), len(ctx.program.tiers) - 1)
+    member.tier = old
+    if reached <= old:
+        return old, old
+    await change_tier(ctx, uow, member, old, reached, "promotion", earned=earned, now=now)
+    return old, reached
+
+
+async def change_tier(
+    ctx: Context, uow: UnitOfWork, member: Any, old: int, new: int, reason: str, *, earned: int, now: datetime
+) -> None:
+    """Record a tier event (promotion, renewal or demotion) and tell the member about a change.
+
+    A promotion or renewal holds the tier for `tiering.hold_months`; a
+    demotion to the first tier has no period (nothing to lose).
+    """
+    held_until = add_months(now, ctx.program.tiering.hold_months) if new > 0 else None
+    member.tier = new
+    await uow.members.set_fields(member.id, tier=new)
+    event_id = await uow.tier_events.record(
+        member_id=member.id, from_tier=old, to_tier=new, reason=reason, earned=earned, held_until=held_until, now=now
+    )
+    if new == old or member.telegram_id is None:
+        return
+    kind = "tier_promoted" if new > old else "tier_demoted"
+    await uow.outbox.enqueue(
+        key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
+        chat_id=member.telegram_id,
+        member_id=member.id,
+        kind=kind,
+        payload={"tier": new, "from": old, "earned": earned, "event": event_id},
+        now=now,
+    )

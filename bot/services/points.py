@@ -1,15 +1,17 @@
-"""Points in and out of the ledger: purchases, bonuses, and the balance card."""
+"""Points in and out of the ledger: purchases, manual adjustments, and the balance card."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bot.domain import errors
+from bot.domain.adjustments import ReasonRequired, parse_adjustment
 from bot.domain.earning import parse_purchase_amount, points_for_purchase
 from bot.domain.ledger import Kind
 from bot.domain.tiers import TierStanding, standing
-from bot.services.ledger import credit, tier_earnings
+from bot.services.ledger import credit, debit, tier_earnings
 from bot.services.members import find_member
 from bot.services.ports import Context
 
@@ -24,6 +26,7 @@ class Award:
     balance: int
     multiplier: Decimal
     duplicate: bool
+    campaign: Decimal | None = None  # the campaign multiplier included in `multiplier`
 
 
 def _validate_note(note: str | None) -> str | None:
@@ -38,8 +41,9 @@ async def award_purchase(
 ) -> Award:
     """Record a purchase and its points (SPEC §4 `/award`), exactly once per `key`.
 
-    Points = amount × rate × tier multiplier, per the program's rounding
-    and cap. The member is told through the outbox; the action is audited.
+    Points = amount × rate × tier multiplier × running campaign's multiplier,
+    per the program's rounding and cap. The member is told through the
+    outbox; the action is audited.
     """
     amount = parse_purchase_amount(amount_text, ctx.program.earning)
     note = _validate_note(note)
@@ -49,13 +53,15 @@ async def award_purchase(
         previous = await uow.ledger.by_key(key)
         if previous is not None:
             return Award(member, previous.amount or amount, previous.delta, member.balance, Decimal(1), True)
-        multiplier = ctx.program.tiers[member.tier].multiplier
+        campaign = await uow.campaigns.active(now)
+        boost = campaign.multiplier if campaign is not None else None
+        multiplier = ctx.program.tiers[min(member.tier, len(ctx.program.tiers) - 1)].multiplier * (boost or 1)
         earned = points_for_purchase(amount, ctx.program.earning, multiplier)
         if earned and not await credit(
             ctx, uow, member, earned, Kind.PURCHASE,
             key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
         ):
-            return Award(member, amount, earned, member.balance, multiplier, True)
+            return Award(member, amount, earned, member.balance, multiplier, True, boost)
         await uow.members.touch_purchase(member.id, now)
         await uow.members.refresh(member)
         if member.telegram_id is not None:
@@ -72,22 +78,76 @@ async def award_purchase(
             amount=str(amount), points=earned, note=note, key=key,
         )
         await uow.commit()
-        return Award(member, amount, earned, member.balance, multiplier, False)
+        return Award(member, amount, earned, member.balance, multiplier, False, boost)
 
 
 @dataclass(frozen=True)
 class BalanceCard:
     member: Any
     standing: TierStanding
+    expiring: int = 0  # points expiring within `expiry.soon_days`
+    expiring_from: datetime | None = None  # the first of them
+    campaign: Any | None = None  # the running campaign
 
 
 async def balance_card(ctx: Context, member: Any) -> BalanceCard:
     """What `/balance` shows for `member` (as loaded for this update).
 
+    A handful of indexed queries, none of which reads more than this member's
+    rows of the tier window: the card costs the same with a million entries.
     Raises NotAMember for a user who has not joined (member is None).
     """
     if member is None:
         raise errors.NotAMember()
+    now = ctx.now()
     async with ctx.uow(readonly=True) as uow:
-        earned = await tier_earnings(ctx, uow, member, now=ctx.now())
-    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier))
+        earned = await tier_earnings(ctx, uow, member, now=now)
+        expiring, first = await uow.lots.expiring_for(member.id, now + timedelta(days=ctx.program.expiry.soon_days))
+        campaign = await uow.campaigns.active(now)
+    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier), expiring, first, campaign)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    member: Any
+    points: int
+    balance: int
+    duplicate: bool
+
+
+async def adjust_points(
+    ctx: Context, *, actor_id: int, member_text: str, points_text: str, reason: str, key: str
+) -> Adjustment:
+    """A manual correction by an owner (SPEC §4 `/adjust`), with a required reason,
+    audited, exactly once per `key`; the member is told. Adjustments neither
+    count toward tiers nor expire; a removal beyond the balance is refused."""
+    points = parse_adjustment(points_text)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    reason = _validate_note(reason) or reason
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        member = await find_member(uow, member_text)
+        previous = await uow.ledger.by_key(key)
+        if previous is not None:
+            return Adjustment(member, previous.delta, member.balance, True)
+        if points > 0:
+            await credit(ctx, uow, member, points, Kind.ADJUST, key=key, now=now, note=reason, actor_id=actor_id)
+        else:
+            await debit(ctx, uow, member, -points, Kind.ADJUST, key=key, now=now, note=reason, actor_id=actor_id)
+        await uow.members.refresh(member)
+        if member.telegram_id is not None:
+            await uow.outbox.enqueue(
+                key=f"notify:{key}",
+                chat_id=member.telegram_id,
+                member_id=member.id,
+                kind="points_adjusted",
+                payload={"points": points, "balance": member.balance, "reason": reason},
+                now=now,
+            )
+        uow.audit.record(
+            actor_id=actor_id, action="adjust", member_id=member.id, now=now, points=points, reason=reason, key=key
+        )
+        await uow.commit()
+        return Adjustment(member, points, member.balance, False)

@@ -23,6 +23,12 @@ class UnitOfWork(Protocol):
     outbox: Any
     tokens: Any
     audit: Any
+    rewards: Any
+    vouchers: Any
+    lots: Any
+    tier_events: Any
+    campaigns: Any
+    history: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 
