@@ -25,6 +25,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import ConfigError, Settings, require_token
 from bot.domain.program import Program, load_program
+from bot.services.rewards import seed_rewards
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.i18n import CatalogI18n, create_i18n
@@ -106,13 +107,15 @@ class App:
 
     # -- lifecycle -------------------------------------------------------------
     async def prepare_database(self, *, migrate: bool | None = None) -> None:
-        """Apply migrations (default: only on SQLite) or refuse to run on an old schema."""
+        """Apply migrations (default: only on SQLite) or refuse to run on an old schema;
+        then seed the rewards catalog from the program (each reward once, ever)."""
         if migrate is None:
             migrate = self.settings.is_sqlite
         if migrate:
             await upgrade(self.db.engine)
         elif await pending_revisions(self.db.engine):
             raise ConfigError("DATABASE_URL: the database schema is behind this version; run `wafa migrate` first")
+        await seed_rewards(self.ctx)
 
     async def publish_menus(self) -> None:
         chats = [ChatMenu(owner, "owner", None) for owner in self.settings.admin_ids]

@@ -31,8 +31,16 @@ async def deliver_outbox(app: Any, day: date | None) -> str:
     )
 
 
+async def expiry(app: Any, day: date | None) -> str:
+    """Lapsed vouchers (refunds), expired points, expiry reminders, tier periods."""
+    from bot.services.expiry import run_expiry
+
+    return str(await run_expiry(app.ctx, day))
+
+
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
+    "expiry": Job(expiry, {"hour": 9, "minute": 30}, "expire vouchers and points, remind, review tiers"),
 }
 
 

@@ -33,11 +33,17 @@ class MenuCommand:
 
 MENU: tuple[MenuCommand, ...] = (
     MenuCommand("balance", lambda: _("Your points, tier and member card")),
+    MenuCommand("rewards", lambda: _("Rewards you can get with your points")),
+    MenuCommand("history", lambda: _("Your points history")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
     MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", "<member> <amount> [note]"),
     MenuCommand("member", lambda: _("Look up a member"), "staff", "<member>"),
+    MenuCommand("redeem", lambda: _("Check a voucher and mark it used"), "staff", "<voucher>"),
+    MenuCommand("adjust", lambda: _("Correct a member's points"), "owner", "<member> <±points> <reason>"),
+    MenuCommand("campaign", lambda: _("Start or end a points multiplier"), "owner", "<multiplier> <duration> | off"),
+    MenuCommand("rewards_admin", lambda: _("Add, edit or pause rewards"), "owner"),
 )
 
 

@@ -10,7 +10,20 @@ from aiogram.utils.i18n import I18n
 from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
-from bot.telegram.routers import balance, fallback, help, language, staff, start
+from bot.telegram.routers import (
+    adjust,
+    balance,
+    campaign,
+    fallback,
+    help,
+    history,
+    language,
+    redeem,
+    rewards,
+    rewards_admin,
+    staff,
+    start,
+)
 
 
 def feature_routers() -> list[Router]:
@@ -21,6 +34,12 @@ def feature_routers() -> list[Router]:
         balance.create_router(),
         help.create_router(),
         staff.create_router(),
+        rewards.create_router(),
+        history.create_router(),
+        redeem.create_router(),
+        adjust.create_router(),
+        campaign.create_router(),
+        rewards_admin.create_router(),
         fallback.create_router(),
     ]
 

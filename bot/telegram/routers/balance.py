@@ -1,16 +1,20 @@
-"""/balance: the member's card (SPEC §3)."""
+"""/balance: the member's card (SPEC §3), and the notices about their points and tier."""
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import points
+from bot.telegram.notices import Outgoing, notice
+from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
-
+from bot.telegram.reward_text import days, tier_name, when
 
 
 def card_text(ctx: Any, card: points.BalanceCard, fmt: Fmt) -> str:
@@ -31,13 +35,76 @@ def card_text(ctx: Any, card: points.BalanceCard, fmt: Fmt) -> str:
         )
     else:
         lines.append(_("You are in our top tier. Thank you!"))
+    if card.expiring and card.expiring_from is not None:
+        lines.append(
+            _("⏳ {points} expire within {days}, the first on {date}.").format(
+                points=fmt.points(card.expiring),
+                days=days(fmt, ctx.program.expiry.soon_days),
+                date=fmt.date(card.expiring_from),
+            )
+        )
+    if card.campaign is not None:
+        lines.append(
+            _("🔥 Campaign: ×{multiplier} points on purchases until {until}.").format(
+                multiplier=fmt.num(Decimal(card.campaign.multiplier)), until=when(fmt, card.campaign.ends_at)
+            )
+        )
     lines.append(_("🔖 Member code: {code}").format(code=fmt.code(member.code)))
+    lines.append(_("Show the QR code to the cashier to collect points."))
     return "\n".join(lines)
 
 
 async def show_balance(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:
     card = await points.balance_card(ctx, member)
-    await message.answer(card_text(ctx, card, fmt))
+    photo = BufferedInputFile(qr_card(card.member.code), filename=f"wafa-card-{card.member.code}.png")
+    await message.answer_photo(photo, caption=card_text(ctx, card, fmt))
+
+
+# -- notices ---------------------------------------------------------------------------
+
+
+@notice("tier_promoted")
+def _tier_promoted(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    tiers = ctx.program.tiers
+    tier = tiers[min(int(payload["tier"]), len(tiers) - 1)]
+    lines = [_("🎉 Congratulations! You are now {tier}.").format(tier=fmt.name(tier.name))]
+    if tier.multiplier > 1:
+        lines.append(
+            _("Your purchases now earn ×{multiplier} points.").format(multiplier=fmt.num(Decimal(tier.multiplier)))
+        )
+    if tier.perks:
+        lines.append(_("Your perks: {perks}").format(perks=fmt.name(tier.perks)))
+    lines.append(_("/balance shows your card."))
+    return Outgoing("\n".join(lines))
+
+
+@notice("tier_demoted")
+def _tier_demoted(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    tiers = ctx.program.tiers
+    previous = min(int(payload["from"]), len(tiers) - 1)
+    missing = max(0, tiers[previous].threshold - int(payload.get("earned", 0)))
+    text = _(
+        "Your tier is now {tier}. Earn {points} to be {previous} again: every purchase brings you closer."
+    ).format(tier=tier_name(ctx, int(payload["tier"]), fmt), points=fmt.points(missing),
+             previous=fmt.name(tiers[previous].name))
+    return Outgoing(text)
+
+
+@notice("points_expiring")
+def _points_expiring(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    first = datetime.fromisoformat(payload["first"])
+    text = _("⏳ {points} of yours expire soon, the first on {date}. Turn them into a reward: /rewards").format(
+        points=fmt.points(int(payload["points"])), date=fmt.date(first)
+    )
+    return Outgoing(text)
+
+
+@notice("points_expired")
+def _points_expired(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
+    text = _("⌛ {points} reached their expiry date and expired. Your balance is {balance}.").format(
+        points=fmt.points(int(payload["points"])), balance=fmt.points(int(payload["balance"]))
+    )
+    return Outgoing(text)
 
 
 def create_router() -> Router:
