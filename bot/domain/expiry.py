@@ -62,6 +62,12 @@ def reminder_batch(first_expiry: date, days: int) -> int:
     """Which reminder a member's soonest expiring points belong to.
 
     Expiry dates are grouped into fixed blocks of `days` days; a member is
-    reminded once per block, however many purchases expire inside it.
+    reminded once per block (of all the points expiring inside it, as soon as
+    the first of them is `days` away), however many purchases that covers.
     """
     return first_expiry.toordinal() // max(days, 1)
+
+
+def batch_end(batch: int, days: int) -> date:
+    """The first date after the block of expiry dates `batch` covers."""
+    return date.fromordinal((batch + 1) * max(days, 1))

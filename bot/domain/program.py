@@ -12,7 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.domain.members import CODE_ALPHABET
 
@@ -127,11 +135,12 @@ class Vouchers(_Strict):
     # first start and kept in the database.
     prefix: str | None = Field(default=None, min_length=2, max_length=4)
 
-    @model_validator(mode="after")
-    def _prefix_alphabet(self) -> Vouchers:
-        if self.prefix is not None and any(ch not in CODE_ALPHABET for ch in self.prefix):
-            raise ValueError(f"vouchers.prefix: use only the letters and digits {CODE_ALPHABET}")
-        return self
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_alphabet(cls, value: str | None) -> str | None:
+        if value is not None and any(ch not in CODE_ALPHABET for ch in value):
+            raise ValueError(f"use only the characters {CODE_ALPHABET}")
+        return value
 
 
 class Campaigns(_Strict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.domain.expiry import reminder_batch
+from bot.domain.expiry import batch_end, reminder_batch
 from bot.domain.ledger import Kind
 from bot.domain.rewards import day_start
 from bot.domain.tiers import tier_index_for
@@ -130,7 +130,8 @@ async def expire_points(ctx: Context, today: date, cutoff: datetime, moment: dat
 
 async def remind(ctx: Context, cutoff: datetime, moment: datetime, report: ExpiryReport) -> None:
     """Points expiring within `expiry.reminder_days`: one reminder per member and
-    batch (a block of that many days of expiry dates), never twice."""
+    batch (a block of that many days of expiry dates, see `bot.domain.expiry`),
+    telling all the points of the batch, never twice."""
     days = ctx.program.expiry.reminder_days
     if days == 0:
         return
@@ -142,9 +143,10 @@ async def remind(ctx: Context, cutoff: datetime, moment: datetime, report: Expir
         if not rows:
             return
         async with ctx.uow() as uow:
-            for member_id, chat_id, points, first in rows:
+            for member_id, chat_id, _soon, first in rows:
                 after = member_id
                 batch = reminder_batch(first.astimezone(ctx.zone).date(), days)
+                points, _first = await uow.lots.expiring_for(member_id, day_start(batch_end(batch, days), ctx.zone))
                 if await uow.outbox.enqueue(
                     key=f"expiry-reminder:{member_id}:{batch}",
                     chat_id=chat_id,
