@@ -43,6 +43,7 @@ HELP = """\
 Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
   type anything          send it as the current person (e.g. /start, /balance)
   1, 2, …                press button number N of the last message with buttons
+  :say TEXT              send TEXT as typed, even a bare number (e.g. :say 120 to answer "how many points?")
   :as en|ar|fa|owner     switch person (customers in English, Arabic, Persian; the owner)
   :contact               share the current person's phone with Telegram's contact button
   :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
@@ -117,6 +118,10 @@ class TerminalChat:
         return True
 
     async def _command(self, text: str) -> bool:
+        if text.startswith("say ") and text[4:].strip():
+            self.numbered[self.current.user_id] = []
+            self.standin.send_text(self.current.user_id, text[4:].strip())
+            return True
         words = shlex.split(text)
         if not words:
             return True
