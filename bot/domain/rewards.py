@@ -191,7 +191,7 @@ def new_voucher_prefix() -> str:
 
 
 def new_voucher_code(prefix: str) -> str:
-    """`KQ7-2F9XAM3`: the shop tag, a dash, six random characters and a check character."""
+    """`KQ7-2F9XAMB`: the shop tag, a dash, six random characters and a check character."""
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_RANDOM))
     return f"{prefix}-{body}{_check_char(prefix + body)}"
 

@@ -17,7 +17,7 @@ from bot.telegram.render import Fmt, esc
 from bot.telegram.reward_text import last_day, reward_name, what_it_is, when
 from bot.telegram.routers.staff import member_label
 
-EXAMPLE = "KQ7-2F9XAM3"
+EXAMPLE = "KQ7-2F9XAMB"
 
 
 async def redeem(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
