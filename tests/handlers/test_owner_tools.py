@@ -183,6 +183,7 @@ async def test_the_admin_conversation_refuses_stale_buttons_and_saves_once(chat:
         await chat.press(OWNER, latest(chat, OWNER), button(chat, latest(chat, OWNER), "Skip"))
     assert "is not a number" in await chat.reply_text(OWNER, "lots")
     kinds = with_buttons(await chat.say(OWNER, "40"))
+    assert "choose with the buttons above" in await chat.reply_text(OWNER, "a gift")
     await chat.press_raw(OWNER, kinds, "ra:kind:0:teleport")
     assert "no longer valid" in chat.last_callback_answer().text
     await chat.press(OWNER, kinds, button(chat, kinds, "Gift"))

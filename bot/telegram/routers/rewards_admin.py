@@ -352,6 +352,10 @@ async def on_text(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> No
     await take(message, state, ctx, fmt, data, step, value)
 
 
+async def choose_with_buttons(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
+
+
 async def take(target: Message, state: FSMContext, ctx: Any, fmt: Fmt, data: dict[str, Any], step: str, value: Any) -> None:
     """Store one answer: in the draft (then ask the next step), or on the reward (then show it)."""
     field, _sep, lang = step.partition(".")
@@ -433,5 +437,6 @@ def create_router() -> Router:
     router.message.register(open_catalog, Command("rewards_admin"))
     router.message.register(cancel_command, Command("cancel"), StateFilter(RewardAdmin))
     router.message.register(on_text, RewardAdmin.typing, F.text, ~F.text.startswith("/"))
+    router.message.register(choose_with_buttons, RewardAdmin.choosing, F.text, ~F.text.startswith("/"))
     router.callback_query.register(on_button, Admin.filter())
     return router
