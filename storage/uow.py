@@ -14,6 +14,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.tokens import TokenRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
     outbox: OutboxRepository
     tokens: TokenRepository
     audit: AuditRepository
+    privacy: PrivacyRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +46,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.tokens = TokenRepository(session)
         self.audit = AuditRepository(session)
+        self.privacy = PrivacyRepository(session)
         return self
 
     async def __aexit__(

@@ -23,6 +23,7 @@ class UnitOfWork(Protocol):
     outbox: Any
     tokens: Any
     audit: Any
+    privacy: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
-from bot.telegram.routers import balance, fallback, help, language, staff, start
+from bot.telegram.routers import balance, fallback, help, language, privacy, staff, start
 
 
 def feature_routers() -> list[Router]:
@@ -20,6 +20,7 @@ def feature_routers() -> list[Router]:
         language.create_router(),
         balance.create_router(),
         help.create_router(),
+        privacy.create_router(),
         staff.create_router(),
         fallback.create_router(),
     ]
