@@ -1,6 +1,7 @@
 """Apply migrations programmatically (`wafa migrate`, and at start on SQLite)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,28 +21,24 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
-    """Bring the schema to `revision` (default: all heads) on this engine."""
-
-    def _upgrade(connection: Connection) -> None:
+async def _run(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
+    def _on(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)
 
     async with engine.connect() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_on)
         await connection.commit()
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (default: all heads) on this engine."""
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    def _downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.connect() as connection:
-        await connection.run_sync(_downgrade)
-        await connection.commit()
+    await _run(engine, command.downgrade, revision)
 
 
 async def pending_revisions(engine: AsyncEngine) -> bool:

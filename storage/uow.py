@@ -17,6 +17,7 @@ from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.rewards import RewardRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
@@ -40,6 +41,7 @@ class UnitOfWork:
     tier_events: TierEventRepository
     campaigns: CampaignRepository
     history: HistoryRepository
+    privacy: PrivacyRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.tier_events = TierEventRepository(session)
         self.campaigns = CampaignRepository(session)
         self.history = HistoryRepository(session)
+        self.privacy = PrivacyRepository(session)
         return self
 
     async def __aexit__(

@@ -29,6 +29,7 @@ class UnitOfWork(Protocol):
     tier_events: Any
     campaigns: Any
     history: Any
+    privacy: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -37,6 +37,7 @@ from bot.domain.rewards import (
 )
 from bot.services.ledger import debit
 from bot.services.ports import Context, UnitOfWork
+from bot.services.privacy import row, section
 
 PREFIX_SETTING = "voucher_prefix"
 REDEEM_ACTION = "redeem"
@@ -380,3 +381,25 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (int, str, bool)):
         return value
     return str(value)
+
+
+# -- what /mydata includes ---------------------------------------------------------------
+
+
+@section
+async def _vouchers_section(uow: UnitOfWork, member: Any) -> tuple[str, Any]:
+    vouchers = await uow.vouchers.for_member(member.id)
+    names = {v.reward_id: (await uow.rewards.get(v.reward_id)) for v in vouchers}
+    return "vouchers", [
+        {
+            **row(v, "code", "status", "points", "created_at", "expires_at", "used_at", "refunded_points"),
+            "reward": dict(names[v.reward_id].name) if names[v.reward_id] is not None else None,
+        }
+        for v in vouchers
+    ]
+
+
+@section
+async def _tier_section(uow: UnitOfWork, member: Any) -> tuple[str, Any]:
+    events = await uow.tier_events.for_member(member.id)
+    return "tier_changes", [row(e, "created_at", "reason", "from_tier", "to_tier", "earned", "held_until") for e in events]

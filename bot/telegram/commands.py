@@ -38,6 +38,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
+    MenuCommand("mydata", lambda: _("Get a copy of your data")),
+    MenuCommand("forget", lambda: _("Erase your data")),
     MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", "<member> <amount> [note]"),
     MenuCommand("member", lambda: _("Look up a member"), "staff", "<member>"),
     MenuCommand("redeem", lambda: _("Check a voucher and mark it used"), "staff", "<voucher>"),

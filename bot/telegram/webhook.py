@@ -13,8 +13,11 @@ import logging
 from typing import Any
 from urllib.parse import urlparse
 
+from aiogram.exceptions import TelegramAPIError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+
+from bot.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,23 @@ async def serve_webhook(app: Any, stop: asyncio.Event) -> None:
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
     await site.start()
-    await app.bot.set_webhook(
-        settings.webhook_url or "",
-        secret_token=settings.webhook_secret,
-        allowed_updates=app.dispatcher.resolve_used_update_types(),
-    )
-    await app.publish_menus()
-    background = app.start_background(stop)
-    log.info("webhook listening on :%s%s", settings.port, path)
+    background: list[asyncio.Task[None]] = []
     try:
+        try:
+            await app.bot.set_webhook(
+                settings.webhook_url or "",
+                secret_token=settings.webhook_secret,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+            )
+        except TelegramAPIError as exc:
+            raise ConfigError(f"WEBHOOK_URL: Telegram refused it ({exc.message})") from None
+        await app.publish_menus()
+        background = app.start_background(stop)
+        log.info("webhook listening on :%s%s", settings.port, path)
         await stop.wait()
     finally:
         await runner.cleanup()  # stops accepting, waits for requests in flight
+        stop.set()
         await app.stop_background(background)
 
 

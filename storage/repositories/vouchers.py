@@ -34,6 +34,10 @@ class VoucherRepository:
         assert voucher is not None
         return voucher
 
+    async def for_member(self, member_id: int) -> list[Voucher]:
+        stmt = select(Voucher).where(Voucher.member_id == member_id).order_by(Voucher.id)
+        return list(await self.session.scalars(stmt))
+
     async def taken(self, member_id: int, reward_id: int) -> int:
         """The member's vouchers of this reward that count toward its per-member limit."""
         stmt = select(func.count(Voucher.id)).where(

@@ -122,3 +122,50 @@ def test_wafa_demo_runs_a_script(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_wafa_webhook_handles_pushed_updates(tmp_path: Path, db_url: str) -> None:
+    import aiohttp
+
+    standin = BotAPIStandIn()
+    standin.user(CUSTOMER, "Reza", language_code="fa")
+    port = free_port()
+    hook = "https://bot.example.test/telegram"  # TLS ends at a proxy; the bot listens on PORT
+    local = f"http://127.0.0.1:{port}/telegram"
+    async with StandInServer(standin) as url:
+        env = {
+            **os.environ, "BOT_TOKEN": f"{standin.bot_id}:hook", "TELEGRAM_API_URL": url,
+            "DATABASE_URL": e2e_database(tmp_path, db_url), "ADMIN_IDS": str(OWNER), "PROGRAM_FILE": "",
+            "WEBHOOK_URL": hook, "WEBHOOK_SECRET": "s3cret-token", "PORT": str(port),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "webhook", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            for _ in range(300):
+                if standin.webhook_url == hook:
+                    break
+                await asyncio.sleep(0.05)
+            assert standin.webhook_url == hook
+            standin.send_text(CUSTOMER, "/start")
+            update = standin.pending_updates()[-1]
+            async with aiohttp.ClientSession() as http:
+                refused = await http.post(local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+                assert refused.status == 401
+                accepted = await http.post(local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
+                assert accepted.status == 200
+            replies = standin.messages(CUSTOMER)
+            assert len(replies) == 2 and "خوش آمدید" in replies[0].text  # handled inside the request
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    assert process.returncode == 0

@@ -271,3 +271,16 @@ def test_callback_data_fits_telegram_at_the_largest_values() -> None:
     ]
     assert all(len(data.encode()) <= 64 for data in packed), [(d, len(d.encode())) for d in packed]
     assert timedelta(minutes=15)  # OFFER_TTL documented in the forged-buttons test above
+
+
+async def test_mydata_includes_vouchers_and_tier_changes(chat: Chat, app: App) -> None:
+    import json
+
+    await app.prepare_database()
+    await join(chat, app, EMMA, points=480)  # 500 earned: Gold
+    await redeem_in_two_taps(chat, EMMA, "Free pastry")
+    export = (await chat.say(EMMA, "/mydata"))[-1]
+    data = json.loads(export.document.decode("utf-8"))  # type: ignore[union-attr]
+    [voucher] = data["vouchers"]
+    assert voucher["reward"]["en"] == "Free pastry" and voucher["status"] == "active" and voucher["points"] == 100
+    assert [(t["reason"], t["from_tier"], t["to_tier"]) for t in data["tier_changes"]] == [("promotion", 0, 1)]
