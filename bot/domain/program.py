@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.domain.delivery import QuietHours, parse_quiet_hours
+
 LANGS = ("ar", "fa", "en")
 RewardKind = Literal["discount_percent", "discount_amount", "free_product", "free_shipping", "gift"]
 
@@ -99,6 +101,21 @@ class Surveys(_Strict):
     min_days_between: int = Field(default=7, ge=0, le=365)
 
 
+def _check_quiet_hours(value: str) -> str:
+    parse_quiet_hours(value)  # raises ValueError naming the problem
+    return value.strip()
+
+
+class Messaging(_Strict):
+    # Merchant-time window in which reminders and marketing wait (receipts and
+    # vouchers never wait); "" or "off" for none.
+    quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] = "22:00-09:00"
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return parse_quiet_hours(self.quiet_hours)
+
+
 class Referrals(_Strict):
     monthly_cap: int = Field(default=10, ge=0)
 
@@ -161,6 +178,7 @@ class Program(_Strict):
     winback: Winback = Winback()
     surveys: Surveys = Surveys()
     referrals: Referrals = Referrals()
+    messaging: Messaging = Messaging()
     rewards: tuple[RewardSeed, ...] = Field(default_factory=_default_rewards)
 
     @model_validator(mode="after")
