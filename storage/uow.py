@@ -10,7 +10,9 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import READONLY
+from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
@@ -28,6 +30,8 @@ class UnitOfWork:
     outbox: OutboxRepository
     tokens: TokenRepository
     audit: AuditRepository
+    broadcasts: BroadcastRepository
+    audiences: AudienceRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +48,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.tokens = TokenRepository(session)
         self.audit = AuditRepository(session)
+        self.broadcasts = BroadcastRepository(session)
+        self.audiences = AudienceRepository(session)
         return self
 
     async def __aexit__(

@@ -23,6 +23,8 @@ class UnitOfWork(Protocol):
     outbox: Any
     tokens: Any
     audit: Any
+    broadcasts: Any
+    audiences: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 
