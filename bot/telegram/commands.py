@@ -33,11 +33,15 @@ class MenuCommand:
 
 MENU: tuple[MenuCommand, ...] = (
     MenuCommand("balance", lambda: _("Your points, tier and member card")),
+    MenuCommand("birthday", lambda: _("Tell us your birthday for a gift on the day")),
+    MenuCommand("notifications", lambda: _("Offers and news: on or off")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
     MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", "<member> <amount> [note]"),
     MenuCommand("member", lambda: _("Look up a member"), "staff", "<member>"),
+    MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", "<member> <date> [calendar]"),
+    MenuCommand("broadcast", lambda: _("Send a message to a group of members"), "owner"),
 )
 
 

@@ -10,17 +10,33 @@ from aiogram.utils.i18n import I18n
 from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
-from bot.telegram.routers import balance, fallback, help, language, staff, start
+from bot.telegram.routers import (
+    balance,
+    birthday,
+    broadcast,
+    conversations,
+    fallback,
+    help,
+    language,
+    notifications,
+    staff,
+    start,
+)
+from bot.telegram.routers.notifications import ReachableAgain
 
 
 def feature_routers() -> list[Router]:
     """Order matters: specific features first, the catch-all fallback last."""
     return [
+        conversations.create_router(),  # a command ends a conversation in progress, then runs
         start.create_router(),
         language.create_router(),
         balance.create_router(),
         help.create_router(),
         staff.create_router(),
+        birthday.create_router(),
+        notifications.create_router(),
+        broadcast.create_router(),
         fallback.create_router(),
     ]
 
@@ -30,6 +46,7 @@ def create_dispatcher(ctx: Any, i18n: I18n, storage: BaseStorage, isolation: Bas
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(UserContext(ctx))
+    dispatcher.update.outer_middleware(ReachableAgain(ctx))
     MemberLocaleMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.middleware(ReplyOnErrors())

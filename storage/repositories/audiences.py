@@ -22,10 +22,14 @@ def birthday_condition(keys: Iterable[Any]) -> Any:
 
     `keys` have `calendar`, `month` and `days` (`bot.domain.calendars.Celebration`).
     """
-    terms = [
-        and_(Member.birth_calendar == key.calendar, Member.birth_month == key.month, Member.birth_day.in_(key.days))
-        for key in keys
-    ]
+    terms = []
+    for key in keys:
+        days = sorted(key.days)
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            day = Member.birth_day.between(days[0], days[-1])  # a run of days: one index range
+        else:
+            day = Member.birth_day.in_(days)
+        terms.append(and_(Member.birth_calendar == key.calendar, Member.birth_month == key.month, day))
     return or_(*terms) if terms else Member.id.is_(None)
 
 
