@@ -18,9 +18,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.jobs import JOBS, Job, run_job
+from bot.jobs import JOBS, Job
 
 log = logging.getLogger(__name__)
+# APScheduler narrates every start, add and stop at INFO; our own lines say what ran.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 STOP_TIMEOUT = 60.0
 
 
@@ -72,7 +74,7 @@ class JobScheduler:
         if task is not None:
             self._running.add(task)
         try:
-            summary = await run_job(self.app, name, None)
+            summary = await self.jobs[name].run(self.app, None)
         except Exception:
             log.exception("job %s failed", name)
         else:

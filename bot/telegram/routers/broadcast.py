@@ -25,6 +25,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 
 from bot.domain.broadcasts import LANGUAGES, Segment, check_text, parse_days, parse_send_time
@@ -72,7 +73,10 @@ def segment_label(segment: Segment, ctx: Any, fmt: Fmt) -> str:
         tiers = ctx.program.tiers
         return _("members in the {tier} tier").format(tier=fmt.name(tiers[min(segment.tier or 0, len(tiers) - 1)].name))
     if segment.kind == "inactive":
-        return _("members without a purchase for {days} days or more").format(days=fmt.num(segment.days or 0))
+        days = segment.days or 0
+        return ngettext(
+            "members without a purchase for {days} day or more", "members without a purchase for {days} days or more", days
+        ).format(days=fmt.num(days))
     if segment.kind == "birthdays":
         return _("members whose birthday is this month ({month})").format(month=_month_now(ctx, segment, fmt))
     if segment.kind == "never":
@@ -163,7 +167,7 @@ async def _segment_ready(message: Message, state: FSMContext, ctx: Any, fmt: Fmt
     audience = await broadcasts.audience(ctx, segment)
     lines = [
         _("Segment: {segment}.").format(segment=segment_label(segment, ctx, fmt)),
-        _("{count} of its {total} members will get it.").format(
+        _("Members who will get it: {count} of {total}.").format(
             count=fmt.num(audience.reachable), total=fmt.num(audience.total)
         ),
     ]
@@ -204,7 +208,7 @@ def _text_prompt(lang: str | None, by_language: dict[str, int], fmt: Fmt) -> str
     if lang is None:
         first = _("✍️ Send the message for everyone.")
     else:
-        first = _("✍️ Send the message in {language} ({count} members).").format(
+        first = _("✍️ Send the message in {language} (members: {count}).").format(
             language=LANGUAGE_NAMES[lang], count=fmt.num(by_language.get(lang, 0))
         )
     return first + "\n" + _(
@@ -270,7 +274,7 @@ async def _preview(
         ]
     )
     await message.answer(
-        _("Send this to {segment} ({count} members)?").format(
+        _("Send this to {segment}? Members who will get it: {count}.").format(
             segment=segment_label(segment, ctx, fmt), count=fmt.num(data.get("reachable", 0))
         ),
         reply_markup=keyboard,
@@ -295,7 +299,7 @@ async def send_now(query: CallbackQuery, callback_data: Step, state: FSMContext,
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            _("📤 Broadcast #{number} is on its way to {count} members. I will send you a report when it is done.").format(
+            _("📤 Broadcast #{number} is on its way. Recipients: {count}. I will send you a report when it is done.").format(
                 number=fmt.num(created.broadcast.id), count=fmt.num(created.released)
             ),
             reply_markup=None,
@@ -406,9 +410,12 @@ def _in_past(error: DomainError, fmt: Fmt) -> str:
 
 @describes("date_too_far")
 def _too_far(error: DomainError, fmt: Fmt) -> str:
-    return _("That is too far ahead: a broadcast can be scheduled up to {days} days from now.").format(
-        days=fmt.num(error.details.get("days", 0))
-    )
+    days = int(error.details.get("days", 0))
+    return ngettext(
+        "That is too far ahead: a broadcast can be scheduled up to {days} day from now.",
+        "That is too far ahead: a broadcast can be scheduled up to {days} days from now.",
+        days,
+    ).format(days=fmt.num(days))
 
 
 def create_router() -> Router:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -76,9 +77,13 @@ async def toggle(query: CallbackQuery, callback_data: Offers, ctx: Any) -> None:
         raise NotAMember()
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            state_text(member.marketing_opt_in), reply_markup=toggle_keyboard(member.marketing_opt_in)
-        )
+        try:
+            await query.message.edit_text(
+                state_text(member.marketing_opt_in), reply_markup=toggle_keyboard(member.marketing_opt_in)
+            )
+        except TelegramBadRequest as exc:  # an old button pressed again: the card already says so
+            if "not modified" not in exc.message:
+                raise
 
 
 async def membership_changed(event: ChatMemberUpdated, ctx: Any) -> None:
