@@ -12,6 +12,7 @@ from storage.models import OutboxLease, OutboxMessage
 from storage.sql import insert_ignoring_conflicts
 
 OPEN = ("pending", "sending")
+ENQUEUE_CHUNK = 5000
 
 
 class OutboxRepository:
@@ -142,7 +143,9 @@ class OutboxRepository:
         ]
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(insert(OutboxMessage).on_conflict_do_nothing(), values)
+        statement = insert(OutboxMessage).on_conflict_do_nothing()
+        for start in range(0, len(values), ENQUEUE_CHUNK):
+            await self.session.execute(statement, values[start : start + ENQUEUE_CHUNK])
         return len(values)
 
     async def defer(self, categories: Iterable[str], *, until: datetime) -> int:

@@ -84,11 +84,19 @@ async def start(env: dict[str, str]) -> asyncio.subprocess.Process:
 
 
 def broadcast_deliveries(standin: BotAPIStandIn) -> Counter[int]:
+    """Messages Telegram accepted (a call refused with 429 or 403 delivers nothing)."""
     return Counter(
-        int(params.get("chat_id", 0))
-        for params in standin.calls_to("sendMessage")
-        if "Flash sale" in str(params.get("text", ""))
+        chat_id
+        for chat_id in range(FIRST_MEMBER, FIRST_MEMBER + MEMBERS)
+        for message in standin.messages(chat_id)
+        if "Flash sale" in (message.text or "")
     )
+
+
+def refused_with_429(standin: BotAPIStandIn, blocked: tuple[int, ...]) -> int:
+    calls = standin.calls_to("sendMessage")
+    to_blocked = sum(1 for params in calls if int(params.get("chat_id", 0)) in blocked)  # those got 403
+    return len(calls) - sum(standin.sends_per_chat.values()) - to_blocked
 
 
 async def wait_until(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
@@ -114,6 +122,10 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_the_rest_once(tmp_pat
         number = created.broadcast.id
     finally:
         await seeder.close()
+    blockers = (FIRST_MEMBER + 7, FIRST_MEMBER + 77)
+    for user_id in blockers:
+        standin.block(user_id)  # 403 from now on (and a my_chat_member update the bot may see first)
+    standin.rate_limit(global_per_second=15)  # below BROADCAST_RATE: 429s with retry_after
     async with StandInServer(standin) as url:
         env = bot_env(url, database, f"{standin.bot_id}:e2e", no_quiet_hours(tmp_path), BROADCAST_RATE="20")
         first = await start(env)
@@ -141,11 +153,14 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_the_rest_once(tmp_pat
         await engine.dispose()
     status = dict(rows)
     counts = Counter(status.values())
-    assert set(counts) <= {"sent", "unknown"} and counts["sent"] + counts["unknown"] == MEMBERS
+    assert [status[user_id] for user_id in blockers] == ["blocked", "blocked"]
+    assert set(counts) <= {"sent", "unknown", "blocked"}
+    assert counts["sent"] + counts["unknown"] == MEMBERS - 2
     assert counts["unknown"] <= 8  # at most the sends in flight at the kill
+    assert refused_with_429(standin, blockers) > 0  # the stand-in's rate limit was hit, and obeyed
     assert all(deliveries[chat] == 1 for chat, s in status.items() if s == "sent")
     assert sum(deliveries.values()) >= counts["sent"]  # the unknown ones may or may not have arrived
-    assert f"Delivered: {counts['sent']}" in report[0].text
+    assert f"Delivered: {counts['sent']}" in report[0].text and "blocked the bot: 2" in report[0].text
     assert f"never sent twice): {counts['unknown']}" in report[0].text
 
 
