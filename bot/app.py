@@ -26,6 +26,8 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from bot.config import ConfigError, Settings, require_token
 from bot.domain.program import Program, load_program
 from bot.services.rewards import seed_rewards
+from bot.scheduler import JobScheduler
+from bot.services import broadcasts
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.i18n import CatalogI18n, create_i18n
@@ -95,7 +97,14 @@ class App:
 
     @cached_property
     def sender(self) -> OutboxSender:
-        return OutboxSender(self.ctx, self.bot, self.i18n, rate=self.settings.broadcast_rate)
+        return OutboxSender(
+            self.ctx, self.bot, self.i18n, rate=self.settings.broadcast_rate,
+            hooks=[broadcasts.release_due, broadcasts.report_finished],
+        )
+
+    @cached_property
+    def scheduler(self) -> JobScheduler:
+        return JobScheduler(self)
 
     def _fsm_storage(self) -> tuple[BaseStorage, BaseEventIsolation]:
         if not self.settings.redis_url:
@@ -145,9 +154,13 @@ class App:
             await self.stop_background(background)
 
     def start_background(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+        """The outbox sender and the job scheduler, until `stop` is set."""
+        self.scheduler.start()
         return [asyncio.create_task(self.sender.run(stop), name="outbox")]
 
     async def stop_background(self, tasks: list[asyncio.Task[None]]) -> None:
+        if "scheduler" in self.__dict__:
+            await self.scheduler.stop()  # no new jobs; waits for the ones running
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
 

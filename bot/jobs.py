@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.services.birthdays import run_birthdays
+from bot.services.winback import run_winback
+
 
 @dataclass(frozen=True)
 class Job:
@@ -22,12 +25,52 @@ class Job:
 
 
 async def deliver_outbox(app: Any, day: date | None) -> str:
-    """Send what is due in the outbox now (needs BOT_TOKEN)."""
-    await app.sender.recover()
-    report = await app.sender.drain()
+    """Send what is due in the outbox now (needs BOT_TOKEN).
+
+    While a running bot holds the sender lease this does nothing: that bot
+    delivers, and two senders would break the rate limits.
+    """
+    sender = app.sender
+    held_before = sender.holds_lease  # the demo's own loop: keep its lease
+    if not await sender.hold_lease():
+        return f"nothing sent: the running bot ({await sender.lease_holder()}) is delivering"
+    try:
+        await sender.recover()
+        report = await sender.drain()
+    finally:
+        if not held_before:
+            await sender.release_lease()
     return (
         f"sent {report.sent}, blocked {report.blocked}, opted out {report.opted_out}, "
-        f"failed {report.failed}, unknown {report.unknown}, retrying later {report.retried}"
+        f"failed {report.failed}, unknown {report.unknown}, retrying later {report.retried}, "
+        f"waiting for the end of quiet hours {report.deferred}"
+    )
+
+
+def _wake_sender(app: Any) -> None:
+    # Only a sender that already exists (a job run from the CLI has no bot token to make one).
+    sender = app.__dict__.get("sender")
+    if sender is not None:
+        sender.wake.set()
+
+
+async def greet_birthdays(app: Any, day: date | None) -> str:
+    """Greet members whose birthday (in their own calendar) is today, with the bonus."""
+    result = await run_birthdays(app.ctx, day)
+    _wake_sender(app)
+    return (
+        f"{result.day.isoformat()}: {result.greeted} greeting(s) queued, {result.credited} bonus(es) paid, "
+        f"{result.already} already celebrated"
+    )
+
+
+async def win_back(app: Any, day: date | None) -> str:
+    """Message members whose inactivity reached `winback.inactive_days`, once per spell."""
+    result = await run_winback(app.ctx, day)
+    _wake_sender(app)
+    return (
+        f"{result.day.isoformat()}: {result.messaged} message(s) queued, {result.credited} bonus(es) paid, "
+        f"{result.already} already messaged"
     )
 
 
@@ -41,6 +84,8 @@ async def expiry(app: Any, day: date | None) -> str:
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
     "expiry": Job(expiry, {"hour": 9, "minute": 30}, "expire vouchers and points, remind, review tiers"),
+    "birthdays": Job(greet_birthdays, {"hour": 10, "minute": 0}, "birthday greetings and bonuses, 10:00"),
+    "winback": Job(win_back, {"hour": 11, "minute": 0}, "win-back messages to inactive members, 11:00"),
 }
 
 

@@ -300,3 +300,38 @@ class Campaign(Base):
 
 # The tier window sums a member's earnings since a date: this keeps it to the window's rows.
 Index("ix_ledger_entries_member_id_created_at", LedgerEntry.member_id, LedgerEntry.created_at)
+class Broadcast(Base):
+    """An owner's message to a segment (SPEC §4 `/broadcast`).
+
+    The segment is evaluated when the broadcast is released (now, or at
+    `send_at`): one outbox row per member, keyed `broadcast:<id>:<member>`
+    and batched as `broadcast:<id>`, so the owner's report counts exactly
+    those rows. status: scheduled → sending → done, or cancelled.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # the one-time token of the owner's button
+    created_by: Mapped[int] = mapped_column(BigInteger)  # the owner's Telegram id: the report goes there
+    owner_lang: Mapped[str] = mapped_column(String(2))
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    texts: Mapped[dict[str, str]] = mapped_column(JSON)  # {"*": text} or {lang: text}
+    status: Mapped[str] = mapped_column(String(12))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audience: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows written at release
+    report: Mapped[dict[str, int] | None] = mapped_column(JSON)
+
+
+class OutboxLease(Base):
+    """Which sender delivers the outbox now: one at a time, so the rate limits hold across replicas."""
+
+    __tablename__ = "outbox_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,9 +10,11 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import READONLY
+from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.history import HistoryRepository
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
@@ -42,6 +44,8 @@ class UnitOfWork:
     campaigns: CampaignRepository
     history: HistoryRepository
     privacy: PrivacyRepository
+    broadcasts: BroadcastRepository
+    audiences: AudienceRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -65,6 +69,8 @@ class UnitOfWork:
         self.campaigns = CampaignRepository(session)
         self.history = HistoryRepository(session)
         self.privacy = PrivacyRepository(session)
+        self.broadcasts = BroadcastRepository(session)
+        self.audiences = AudienceRepository(session)
         return self
 
     async def __aexit__(

@@ -193,6 +193,7 @@ class TerminalChat:
 
 async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO, visual_rtl: bool) -> int:
     from bot.app import App
+    from bot.domain.program import Messaging, load_program
 
     if fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -205,7 +206,10 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             database_url=f"sqlite+aiosqlite:///{database.resolve()}",
             admin_ids=frozenset({OWNER_ID}),
         )
-        app = App(settings)
+        # No quiet hours in the demo: a scheduled message you trigger at 23:00 shows at once.
+        program = load_program(settings.program_file)
+        program = program.model_copy(update={"messaging": Messaging(quiet_hours="off")})
+        app = App(settings, program=program)
         chat = TerminalChat(standin, app, out, database.resolve().parent / "wafa-demo-files", visual_rtl=visual_rtl)
         stop = asyncio.Event()
         bot_task = asyncio.create_task(app.serve_polling(stop))

@@ -24,6 +24,8 @@ from pydantic import (
 
 from bot.domain.members import CODE_ALPHABET
 
+from bot.domain.delivery import QuietHours, parse_quiet_hours
+
 LANGS = ("ar", "fa", "en")
 # Reward kinds the code knows (labels are translated in the Telegram layer) and
 # what their value means: a percentage, an amount of money, or nothing. A
@@ -158,6 +160,21 @@ class Surveys(_Strict):
     min_days_between: int = Field(default=7, ge=0, le=365)
 
 
+def _check_quiet_hours(value: str) -> str:
+    parse_quiet_hours(value)  # raises ValueError naming the problem
+    return value.strip()
+
+
+class Messaging(_Strict):
+    # Merchant-time window in which reminders and marketing wait (receipts and
+    # vouchers never wait); "" or "off" for none.
+    quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] = "22:00-09:00"
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return parse_quiet_hours(self.quiet_hours)
+
+
 class Referrals(_Strict):
     monthly_cap: int = Field(default=10, ge=0)
 
@@ -224,6 +241,7 @@ class Program(_Strict):
     winback: Winback = Winback()
     surveys: Surveys = Surveys()
     referrals: Referrals = Referrals()
+    messaging: Messaging = Messaging()
     rewards: tuple[RewardSeed, ...] = Field(default_factory=_default_rewards)
     reward_kinds: dict[str, RewardKindSpec] = Field(default_factory=dict)
     vouchers: Vouchers = Vouchers()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.campaigns import NoCampaign, parse_duration, parse_multiplier
+from bot.domain.delivery import MARKETING
 from bot.services.ports import Context
 
 AUDIENCE_BATCH = 1000
@@ -50,7 +51,7 @@ async def start_campaign(
                     member_id=member_id,
                     kind="campaign_started",
                     payload={"multiplier": str(multiplier), "ends_at": campaign.ends_at.isoformat()},
-                    category="marketing",
+                    category=MARKETING,
                     batch=f"campaign:{campaign.id}",
                     now=now,
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.domain.delivery import REMINDER
 from bot.domain.expiry import batch_end, reminder_batch
 from bot.domain.ledger import Kind
 from bot.domain.rewards import day_start
@@ -153,6 +154,7 @@ async def remind(ctx: Context, cutoff: datetime, moment: datetime, report: Expir
                     member_id=member_id,
                     kind="points_expiring",
                     payload={"points": points, "first": first.isoformat()},
+                    category=REMINDER,  # the bot speaks unprompted: not in quiet hours
                     now=moment,
                 ):
                     report.reminders += 1

@@ -30,6 +30,8 @@ class UnitOfWork(Protocol):
     campaigns: Any
     history: Any
     privacy: Any
+    broadcasts: Any
+    audiences: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

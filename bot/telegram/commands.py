@@ -35,6 +35,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("balance", lambda: _("Your points, tier and member card")),
     MenuCommand("rewards", lambda: _("Rewards you can get with your points")),
     MenuCommand("history", lambda: _("Your points history")),
+    MenuCommand("birthday", lambda: _("Tell us your birthday for a gift on the day")),
+    MenuCommand("notifications", lambda: _("Offers and news: on or off")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
@@ -46,6 +48,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("adjust", lambda: _("Correct a member's points"), "owner", "<member> <±points> <reason>"),
     MenuCommand("campaign", lambda: _("Start or end a points multiplier"), "owner", "<multiplier> <duration> | off"),
     MenuCommand("rewards_admin", lambda: _("Add, edit or pause rewards"), "owner"),
+    MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", "<member> <date> [calendar]"),
+    MenuCommand("broadcast", lambda: _("Send a message to a group of members"), "owner"),
 )
 
 

@@ -13,11 +13,15 @@ from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.routers import (
     adjust,
     balance,
+    birthday,
+    broadcast,
     campaign,
+    conversations,
     fallback,
     help,
     history,
     language,
+    notifications,
     privacy,
     redeem,
     rewards,
@@ -25,11 +29,13 @@ from bot.telegram.routers import (
     staff,
     start,
 )
+from bot.telegram.routers.notifications import ReachableAgain
 
 
 def feature_routers() -> list[Router]:
     """Order matters: specific features first, the catch-all fallback last."""
     return [
+        conversations.create_router(),  # a command ends a conversation in progress, then runs
         start.create_router(),
         language.create_router(),
         balance.create_router(),
@@ -42,6 +48,9 @@ def feature_routers() -> list[Router]:
         adjust.create_router(),
         campaign.create_router(),
         rewards_admin.create_router(),
+        birthday.create_router(),
+        notifications.create_router(),
+        broadcast.create_router(),
         fallback.create_router(),
     ]
 
@@ -51,6 +60,7 @@ def create_dispatcher(ctx: Any, i18n: I18n, storage: BaseStorage, isolation: Bas
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(UserContext(ctx))
+    dispatcher.update.outer_middleware(ReachableAgain(ctx))
     MemberLocaleMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.middleware(ReplyOnErrors())

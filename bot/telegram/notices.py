@@ -7,7 +7,7 @@ their kinds with `@notice("kind")`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,12 @@ class Outgoing:
 
 Render = Callable[[dict[str, Any], Fmt, Any], Outgoing]
 _RENDERERS: dict[str, Render] = {}
+# What a kind needs from the database at send time, merged into its payload
+# before rendering: `async (uow, row, recipient) -> dict`. Lets a broadcast
+# row carry only its id and still greet each member by name with the
+# balance they have when it is sent.
+Load = Callable[[Any, Any, Any], Awaitable[dict[str, Any]]]
+_LOADERS: dict[str, Load] = {}
 
 
 def notice(kind: str) -> Callable[[Render], Render]:
@@ -35,6 +41,22 @@ def notice(kind: str) -> Callable[[Render], Render]:
         return func
 
     return register
+
+
+def notice_data(kind: str) -> Callable[[Load], Load]:
+    def register(func: Load) -> Load:
+        _LOADERS[kind] = func
+        return func
+
+    return register
+
+
+async def load_data(kind: str, uow: Any, row: Any, recipient: Any) -> dict[str, Any]:
+    """The row's payload, completed by the kind's loader (if it has one)."""
+    loader = _LOADERS.get(kind)
+    if loader is None:
+        return dict(row.payload)
+    return {**row.payload, **await loader(uow, row, recipient)}
 
 
 class UnknownNotice(KeyError):

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxLease, OutboxMessage
 from storage.sql import insert_ignoring_conflicts
+
+OPEN = ("pending", "sending")
+ENQUEUE_CHUNK = 5000
 
 
 class OutboxRepository:
@@ -116,4 +121,97 @@ class OutboxRepository:
     async def next_due_at(self) -> datetime | None:
         return await self.session.scalar(
             select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == "pending")
+        )
+
+    async def enqueue_many(self, rows: list[dict[str, Any]], *, now: datetime) -> int:
+        """Bulk `enqueue` (one executemany): rows carry key, chat_id, member_id, kind,
+        payload, category, batch and optionally status / not_before. Existing keys are
+        skipped; returns how many rows were given (not how many were new)."""
+        if not rows:
+            return 0
+        values = [
+            {
+                "member_id": None,
+                "batch": None,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+                **row,
+            }
+            for row in rows
+        ]
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(OutboxMessage).on_conflict_do_nothing()
+        for start in range(0, len(values), ENQUEUE_CHUNK):
+            await self.session.execute(statement, values[start : start + ENQUEUE_CHUNK])
+        return len(values)
+
+    async def defer(self, categories: Iterable[str], *, until: datetime) -> int:
+        """Pending rows of `categories` due before `until` wait until then (quiet hours)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.category.in_(list(categories)),
+                OutboxMessage.not_before < until,
+            )
+            .values(not_before=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def mark_orphans_unknown(self, *, worker: str) -> int:
+        """Rows left in `sending` by any other sender: the new lease holder takes over,
+        so their sender is gone or cut off. Their fate is unknown; never resent."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "sending",
+                or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != worker),
+            )
+            .values(status="unknown")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def batch_is_open(self, batch: str) -> bool:
+        """Whether any row of `batch` still waits or is in flight."""
+        stmt = select(OutboxMessage.id).where(OutboxMessage.batch == batch, OutboxMessage.status.in_(OPEN)).limit(1)
+        return await self.session.scalar(stmt) is not None
+
+    # -- the sender lease ------------------------------------------------------------
+    async def lease(self, name: str) -> OutboxLease | None:
+        return await self.session.get(OutboxLease, name, populate_existing=True)
+
+    async def take_lease(
+        self, name: str, *, holder: str, now: datetime, until: datetime, replacing: str | None = None
+    ) -> bool:
+        """Hold (or renew) the lease `name` until `until`.
+
+        Succeeds when nobody holds it, when `holder` already does, when it has
+        expired, or when the current holder is exactly `replacing` (a sender
+        known to be dead). Compare-and-set in one UPDATE, so two contenders
+        cannot both win.
+        """
+        condition = or_(OutboxLease.holder == holder, OutboxLease.expires_at <= now)
+        if replacing is not None:
+            condition = or_(condition, OutboxLease.holder == replacing)
+        result = await self.session.execute(
+            update(OutboxLease)
+            .where(OutboxLease.name == name, condition)
+            .values(holder=holder, expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        stmt = insert_ignoring_conflicts(
+            self.session, OutboxLease, {"name": name, "holder": holder, "expires_at": until}
+        ).returning(OutboxLease.name)
+        return await self.session.scalar(stmt) is not None
+
+    async def release_lease(self, name: str, *, holder: str) -> None:
+        await self.session.execute(
+            delete(OutboxLease).where(OutboxLease.name == name, OutboxLease.holder == holder)
         )

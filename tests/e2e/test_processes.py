@@ -164,7 +164,7 @@ async def test_wafa_webhook_handles_pushed_updates(tmp_path: Path, db_url: str) 
                 accepted = await http.post(local, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
                 assert accepted.status == 200
             replies = standin.messages(CUSTOMER)
-            assert len(replies) == 2 and "خوش آمدید" in replies[0].text  # handled inside the request
+            assert len(replies) == 3 and "خوش آمدید" in replies[0].text  # welcome, phone, birthday: handled inside the request
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)

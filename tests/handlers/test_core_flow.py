@@ -22,7 +22,7 @@ async def ledger_rows(app: App) -> int:
 
 async def test_persian_customer_joins_in_one_step_with_persian_digits(chat: Chat, app: App) -> None:
     replies = await chat.say(SARA, "/start")
-    assert len(replies) == 2
+    assert len(replies) == 3  # welcome with consent buttons, phone offer, birthday offer
     welcome = replies[0].text
     member = await member_of(app, SARA)
     assert "سارا" in welcome and "کافه وفا" in welcome
@@ -31,6 +31,7 @@ async def test_persian_customer_joins_in_one_step_with_persian_digits(chat: Chat
     assert member.balance == 20 and member.language == "fa"
     assert [t for t, _ in chat.standin.buttons(replies[0])] == ["🔔 بله، پیشنهادها را بفرست", "نه، ممنون"]
     assert "شماره تلفن" in replies[1].text
+    assert [t for t, _ in chat.standin.buttons(replies[2])] == ["🎂 تاریخ تولدم را اضافه کن"]
 
 
 async def test_start_twice_never_enrols_twice(chat: Chat, app: App) -> None:
@@ -81,7 +82,7 @@ async def test_a_redelivered_award_changes_nothing(chat: Chat, app: App) -> None
     assert (await member_of(app, EMMA)).balance == 70
     assert await ledger_rows(app) == 2
     await chat.deliver_outbox()
-    assert len(chat.standin.messages(EMMA.id)) == 3  # welcome, phone offer, one notice
+    assert len(chat.standin.messages(EMMA.id)) == 4  # welcome, phone offer, birthday offer, one notice
 
 
 async def test_two_award_messages_are_two_purchases(chat: Chat, app: App) -> None:
@@ -243,6 +244,6 @@ async def test_translated_menus_are_published_per_language(app: App, standin) ->
 async def test_start_payloads_never_alarm(chat: Chat, app: App) -> None:
     for person, payload in ((EMMA, "ref-ZZZZZZ"), (LAYLA, "%%%garbage"), (SARA, "x" * 64)):
         replies = await chat.say(person, f"/start {payload}")
-        assert len(replies) == 2 and "ZZZZZZ" not in replies[0].text
+        assert len(replies) == 3 and "ZZZZZZ" not in replies[0].text
     async with app.ctx.uow() as uow:
         assert await uow.members.count() == 3

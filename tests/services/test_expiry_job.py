@@ -145,7 +145,7 @@ async def test_members_are_reminded_once_per_batch_in_their_language(
     await run_job(app, "expiry", date(2027, 2, 25))
     await run_job(app, "expiry", date(2027, 2, 27))
     [reminder] = await rows(app, OutboxMessage, kind="points_expiring")  # once, for both lots of the batch
-    assert reminder.payload["points"] == 50 and reminder.category == "service"
+    assert reminder.payload["points"] == 50 and reminder.category == "reminder"  # waits out quiet hours
     assert reminder_batch(date(2027, 3, 10), 14) == reminder_batch(date(2027, 3, 13), 14)
     await run_job(app, "expiry", date(2027, 3, 11))  # the signup points expire; the 30 were announced already
     assert len(await rows(app, OutboxMessage, kind="points_expiring")) == 1

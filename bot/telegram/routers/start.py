@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.services import members
+from bot.telegram.routers import birthday
 from bot.telegram.render import Fmt, esc
 
 
@@ -79,6 +80,7 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
     await message.answer(
         _("Optional: share your phone number so the cashier can find you by it."), reply_markup=phone_keyboard()
     )
+    await message.answer(birthday.welcome_offer(ctx, fmt), reply_markup=birthday.ask_keyboard())
 
 
 async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any) -> None:

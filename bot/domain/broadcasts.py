@@ -1,0 +1,128 @@
+"""Broadcasts (SPEC §4 `/broadcast`): who gets them, what may be sent, when.
+
+A segment is evaluated when the broadcast goes out, not when it is written,
+so a scheduled message reaches the members who fit at that moment.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.calendars import CALENDARS, DateTooFar, parse_day_ahead
+from bot.domain.delivery import OWNER_TEXT_LIMIT, longest_personalised
+from bot.domain.digits import NotANumber, parse_int, to_latin
+from bot.domain.errors import DomainError
+
+SEGMENT_KINDS = ("all", "language", "tier", "inactive", "birthdays", "never")
+LANGUAGES = ("ar", "fa", "en")
+MAX_INACTIVE_DAYS = 3650
+SCHEDULE_HORIZON_DAYS = 60
+
+
+class InvalidDays(DomainError):
+    code = "invalid_days"
+
+
+class MessageTooLong(DomainError):
+    code = "message_too_long"
+
+
+class EmptyMessage(DomainError):
+    code = "empty_message"
+
+
+class UnreadableTime(DomainError):
+    code = "unreadable_time"
+
+
+class TimeInPast(DomainError):
+    code = "time_in_past"
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str
+    language: str | None = None
+    tier: int | None = None
+    days: int | None = None  # inactive for at least this many days
+    calendar: str | None = None  # birthdays: the calendar whose "this month" is meant
+
+    def __post_init__(self) -> None:
+        valid = self.kind in SEGMENT_KINDS and (
+            (self.kind != "language" or self.language in LANGUAGES)
+            and (self.kind != "tier" or (self.tier is not None and self.tier >= 0))
+            and (self.kind != "inactive" or (self.days is not None and 1 <= self.days <= MAX_INACTIVE_DAYS))
+            and (self.kind != "birthdays" or self.calendar in CALENDARS)
+        )
+        if not valid:
+            raise ValueError(f"not a segment: {self!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Segment:
+        return cls(**{key: data.get(key) for key in ("kind", "language", "tier", "days", "calendar")})
+
+
+def parse_days(text: str) -> int:
+    """Days of inactivity typed in any digits: 1 to 3650."""
+    try:
+        days = parse_int(text)
+    except NotANumber:
+        raise InvalidDays(text=text, maximum=MAX_INACTIVE_DAYS) from None
+    if not 1 <= days <= MAX_INACTIVE_DAYS:
+        raise InvalidDays(text=text, maximum=MAX_INACTIVE_DAYS)
+    return days
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it (an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_text(plain: str, markup: str) -> None:
+    """The owner's text must fit a Telegram message once names and points are filled in."""
+    if not plain.strip():
+        raise EmptyMessage()
+    longest = longest_personalised(utf16_length(plain), markup)
+    if longest > OWNER_TEXT_LIMIT:
+        raise MessageTooLong(length=longest, limit=OWNER_TEXT_LIMIT)
+
+
+_TIME = re.compile(r"(?<!\d)(\d{1,2})[:٫.](\d{2})(?!\d)")
+_TOMORROW = {"tomorrow", "فردا", "غدا", "غداً", "بكرة"}
+_TODAY = {"today", "امروز", "اليوم"}
+
+
+def parse_send_time(text: str, now_local: datetime, *, horizon_days: int = SCHEDULE_HORIZON_DAYS) -> datetime:
+    """When to send, in merchant time: `18:30` (today, or tomorrow once passed),
+    `tomorrow 09:15`, `2026-03-12 18:30`, `۱۴۰۴/۱۲/۲۲ ۱۸:۳۰`. Returns an aware datetime
+    in `now_local`'s zone, after now and at most `horizon_days` ahead."""
+    raw = to_latin(text).lower()
+    match = _TIME.search(raw)
+    if match is None:
+        raise UnreadableTime(text=text)
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise UnreadableTime(text=text)
+    rest = (raw[: match.start()] + " " + raw[match.end() :]).strip()
+    today = now_local.date()
+    if not rest or rest in _TODAY:
+        day = today
+        roll = True
+    elif rest in _TOMORROW:
+        day, roll = today + timedelta(days=1), False
+    else:
+        day, roll = parse_day_ahead(rest, today, horizon_days=horizon_days), False
+    zone = now_local.tzinfo
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    if moment <= now_local:
+        if not roll:
+            raise TimeInPast(text=text)
+        moment += timedelta(days=1)
+    if moment - now_local > timedelta(days=horizon_days):
+        raise DateTooFar(text=text, days=horizon_days)
+    return moment
