@@ -31,8 +31,17 @@ async def deliver_outbox(app: Any, day: date | None) -> str:
     )
 
 
+async def survey_followups(app: Any, day: date | None) -> str:
+    """Post-purchase NPS surveys, and detractor alerts whose comment step lapsed."""
+    from bot.services.surveys import run_followups
+
+    report = await run_followups(app.ctx, day)
+    return f"asked {report.asked}, alerts {report.alerts}, comment steps closed {report.closed}"
+
+
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
+    "surveys": Job(survey_followups, {"minute": "*/15"}, "ask for NPS a few hours after a purchase; overdue alerts"),
 }
 
 

@@ -14,8 +14,11 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.referrals import ReferralRepository
+from storage.repositories.reports import ReportRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
+from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tokens import TokenRepository
 
 
@@ -28,6 +31,9 @@ class UnitOfWork:
     outbox: OutboxRepository
     tokens: TokenRepository
     audit: AuditRepository
+    referrals: ReferralRepository
+    surveys: SurveyRepository
+    reports: ReportRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +50,9 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.tokens = TokenRepository(session)
         self.audit = AuditRepository(session)
+        self.referrals = ReferralRepository(session)
+        self.surveys = SurveyRepository(session)
+        self.reports = ReportRepository(session)
         return self
 
     async def __aexit__(

@@ -23,6 +23,9 @@ class UnitOfWork(Protocol):
     outbox: Any
     tokens: Any
     audit: Any
+    referrals: Any
+    surveys: Any
+    reports: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -33,11 +33,16 @@ class MenuCommand:
 
 MENU: tuple[MenuCommand, ...] = (
     MenuCommand("balance", lambda: _("Your points, tier and member card")),
+    MenuCommand("invite", lambda: _("Invite friends and earn points")),
+    MenuCommand("feedback", lambda: _("Tell us how we are doing")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
     MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", "<member> <amount> [note]"),
     MenuCommand("member", lambda: _("Look up a member"), "staff", "<member>"),
+    MenuCommand("stats", lambda: _("Program KPIs with a chart"), "owner", "[days]"),
+    MenuCommand("export", lambda: _("Members, ledger and surveys as CSV files"), "owner"),
+    MenuCommand("staff", lambda: _("List, add or remove staff"), "owner", "[add|remove <user id>]"),
 )
 
 

@@ -11,6 +11,7 @@ from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.routers import balance, fallback, help, language, staff, start
+from bot.telegram.routers import insights, referrals, surveys, team
 
 
 def feature_routers() -> list[Router]:
@@ -21,6 +22,10 @@ def feature_routers() -> list[Router]:
         balance.create_router(),
         help.create_router(),
         staff.create_router(),
+        referrals.create_router(),
+        surveys.create_router(),
+        insights.create_router(),
+        team.create_router(),
         fallback.create_router(),
     ]
 
