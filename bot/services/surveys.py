@@ -150,19 +150,22 @@ async def add_comment(ctx: Context, *, telegram_id: int, survey_id: int, text: s
         return CommentResult(True, alerted)
 
 
-async def skip_comment(ctx: Context, *, telegram_id: int, survey_id: int) -> bool:
-    """Skip the comment step; a detractor's alert goes now. False when it had ended already."""
+async def skip_comment(ctx: Context, *, telegram_id: int, survey_id: int) -> None:
+    """Skip the comment step; a detractor's alert goes now.
+
+    Raises SurveyAnswered when the step had ended already (a double tap),
+    StaleAction for a survey that is not the member's or has no score yet.
+    """
     now = ctx.now()
     async with ctx.uow() as uow:
         member, survey = await _own_survey(uow, telegram_id, survey_id)
-        if survey is None:
+        if survey is None or survey.status not in (Status.ANSWERED, Status.CLOSED):
             raise errors.StaleAction()
         if not await uow.surveys.close_comment(survey.id, now=now, comment=None):
-            return False
+            raise SurveyAnswered(score=survey.score, kind=survey.kind)
         if needs_alert(survey.kind, survey.score):
             await _alert(ctx, uow, survey, member, comment=None, now=now)
         await uow.commit()
-        return True
 
 
 async def _own_survey(uow: UnitOfWork, telegram_id: int, survey_id: int) -> tuple[Any, Any]:

@@ -185,6 +185,7 @@ async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fm
     days = parse_days(command.args)
     stats = await reports.program_stats(ctx, actor_id=message.from_user.id, days=days)
     await message.answer(stats_text(ctx, stats, fmt))
+    await message.bot.send_chat_action(message.chat.id, "upload_photo")  # type: ignore[union-attr]
     png = await stats_chart(ctx, stats, fmt)
     await message.answer_photo(
         BufferedInputFile(png, filename="wafa-stats.png"),
