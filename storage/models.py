@@ -240,3 +240,14 @@ class Survey(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # owner and staff told (detractors)
+
+
+# Covers the KPI queries of /stats (purchases, redemptions, points by kind over a time range)
+# without touching the table rows: a range seek per kind instead of a scan of the period.
+Index(
+    "ix_ledger_entries_kind_created_at",
+    LedgerEntry.kind,
+    LedgerEntry.created_at,
+    LedgerEntry.member_id,
+    LedgerEntry.delta,
+)

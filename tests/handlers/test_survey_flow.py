@@ -242,3 +242,14 @@ async def test_the_job_skips_members_who_blocked_the_bot_and_honours_the_date(
     assert "asked 0" in await run_job(app, "surveys", purchase_day)
     [stored] = await rows(app, Survey)
     assert stored.member_id == (await member_of(app, EMMA)).id
+
+
+async def test_a_redelivered_feedback_command_offers_the_same_survey(chat: Chat, app: App) -> None:
+    await chat.say(EMMA, "/start")
+    first = (await chat.say(EMMA, "/feedback"))[0]
+    again = (await chat.redeliver_last(EMMA.id))[0]
+    assert chat.standin.buttons(again) == chat.standin.buttons(first)
+    assert len(await rows(app, Survey)) == 1
+    await chat.press(EMMA, again, button(chat, again, "9"))
+    [stored] = await rows(app, Survey)
+    assert (stored.status, stored.score) == ("answered", 9)

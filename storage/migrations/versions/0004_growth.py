@@ -16,6 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_ledger_entries_kind_created_at', ['kind', 'created_at', 'member_id', 'delta'], unique=False
+        )
+
     op.create_table('referral_conversions',
     sa.Column('referee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('referrer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -70,3 +75,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_referral_conversions_converted_at'))
 
     op.drop_table('referral_conversions')
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_kind_created_at')
