@@ -18,7 +18,7 @@ async def program_stats(ctx: Context, *, actor_id: int, days: int) -> ProgramSta
     async with ctx.uow(readonly=True) as uow:
         reports = uow.reports
         activity = Activity(
-            members=await reports.members(current.end),
+            members=await reports.members(),
             new_members=await reports.new_members(*span),
             active=await reports.active(*span),
             repeat_buyers=await reports.repeat_buyers(*span),

@@ -34,10 +34,9 @@ class ReportRepository:
         return int(await self.session.scalar(stmt) or 0)
 
     # -- members and activity --------------------------------------------------
-    async def members(self, until: datetime) -> int:
-        return await self._count(
-            select(func.count()).where(Member.joined_at < until, Member.forgotten_at.is_(None))
-        )
+    async def members(self) -> int:
+        """Members now, erased accounts excluded (one pass over the table, no index lookups)."""
+        return await self._count(select(func.count()).where(Member.forgotten_at.is_(None)))
 
     async def new_members(self, start: datetime, end: datetime) -> int:
         return await self._count(
