@@ -150,6 +150,19 @@ async def add_comment(ctx: Context, *, telegram_id: int, survey_id: int, text: s
         return CommentResult(True, alerted)
 
 
+async def comment_open(ctx: Context, *, telegram_id: int, survey_id: int) -> bool:
+    """Whether the member's survey still takes a comment (for messages that are not text)."""
+    now = ctx.now()
+    async with ctx.uow(readonly=True) as uow:
+        member = await uow.members.by_telegram_id(telegram_id)
+        survey = await uow.surveys.by_id(survey_id)
+    return (
+        member is not None and survey is not None and survey.member_id == member.id
+        and survey.status == Status.ANSWERED and survey.answered_at is not None
+        and now - survey.answered_at <= COMMENT_GRACE
+    )
+
+
 async def skip_comment(ctx: Context, *, telegram_id: int, survey_id: int) -> None:
     """Skip the comment step; a detractor's alert goes now.
 

@@ -169,6 +169,9 @@ async def test_comment_too_long_non_text_and_commands_during_the_comment_step(ch
     assert await chat.reply_text(EMMA, "More oat milk please") == "Thank you, we read every comment."
     [stored] = await rows(app, Survey)
     assert stored.comment == "More oat milk please"
+    chat.standin.send_sticker(EMMA.id)  # the comment step is over: a sticker is just a sticker
+    await chat._feed_pending()
+    assert "I didn't catch that" in chat.standin.messages(EMMA.id)[-1].text
 
 
 async def test_csat_after_a_redemption(chat: Chat, app: App, clock: FakeClock) -> None:
@@ -253,3 +256,16 @@ async def test_a_redelivered_feedback_command_offers_the_same_survey(chat: Chat,
     await chat.press(EMMA, again, button(chat, again, "9"))
     [stored] = await rows(app, Survey)
     assert (stored.status, stored.score) == ("answered", 9)
+
+
+async def test_a_forgotten_comment_step_does_not_swallow_later_messages(chat: Chat, app: App, clock: FakeClock) -> None:
+    await chat.say(EMMA, "/start")
+    await answer(chat, EMMA, "7")
+    clock.advance(hours=25)  # the member walked away; the step is long over
+    chat.standin.send_sticker(EMMA.id)
+    await chat._feed_pending()
+    assert "I didn't catch that" in chat.standin.messages(EMMA.id)[-1].text
+    await answer(chat, EMMA, "8")
+    clock.advance(hours=25)
+    assert "I didn't catch that" in await chat.reply_text(EMMA, "hello, anyone?")
+    assert [s.comment for s in await rows(app, Survey)] == [None, None]

@@ -155,8 +155,14 @@ async def comment(message: Message, ctx: Any, state: FSMContext) -> None:
         await message.answer(_("Thank you, we read every comment."))
 
 
-async def comment_not_text(message: Message) -> None:
-    await message.answer(_("Please type your comment as text, or tap Skip."))
+async def comment_not_text(message: Message, ctx: Any, state: FSMContext) -> None:
+    assert message.from_user is not None
+    survey_id = (await state.get_data()).get("survey_id")
+    if survey_id is not None and await surveys.comment_open(ctx, telegram_id=message.from_user.id, survey_id=survey_id):
+        await message.answer(_("Please type your comment as text, or tap Skip."))
+        return
+    await state.clear()
+    await message.answer(_("I didn't catch that. Send /help to see what I can do."))
 
 
 # -- errors -----------------------------------------------------------------------
