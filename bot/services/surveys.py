@@ -158,8 +158,8 @@ async def comment_open(ctx: Context, *, telegram_id: int, survey_id: int) -> boo
         survey = await uow.surveys.by_id(survey_id)
     return (
         member is not None and survey is not None and survey.member_id == member.id
-        and survey.status == Status.ANSWERED and survey.answered_at is not None
-        and now - survey.answered_at <= COMMENT_GRACE
+        and (survey.status == Status.ANSWERED or (survey.status == Status.CLOSED and survey.comment is None))
+        and survey.answered_at is not None and now - survey.answered_at <= COMMENT_GRACE
     )
 
 
