@@ -81,11 +81,20 @@ async def expiry(app: Any, day: date | None) -> str:
     return str(await run_expiry(app.ctx, day))
 
 
+async def survey_followups(app: Any, day: date | None) -> str:
+    """Post-purchase NPS surveys, and detractor alerts whose comment step lapsed."""
+    from bot.services.surveys import run_followups
+
+    report = await run_followups(app.ctx, day)
+    return f"asked {report.asked}, alerts {report.alerts}, comment steps closed {report.closed}"
+
+
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
     "expiry": Job(expiry, {"hour": 9, "minute": 30}, "expire vouchers and points, remind, review tiers"),
     "birthdays": Job(greet_birthdays, {"hour": 10, "minute": 0}, "birthday greetings and bonuses, 10:00"),
     "winback": Job(win_back, {"hour": 11, "minute": 0}, "win-back messages to inactive members, 11:00"),
+    "surveys": Job(survey_followups, {"minute": "*/15"}, "ask for NPS a few hours after a purchase; overdue alerts"),
 }
 
 

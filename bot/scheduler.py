@@ -42,11 +42,17 @@ class JobScheduler:
         }
 
     def missed_today(self, now: datetime) -> list[str]:
-        """Jobs whose time came earlier today (merchant time): run them at start."""
+        """Daily jobs whose time came earlier today (merchant time): run them at start.
+
+        A job without a fixed hour (e.g. every 15 minutes) is left to its next
+        turn, which comes soon anyway.
+        """
         local = now.astimezone(self.zone)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         missed = []
         for name, trigger in self.triggers().items():
+            if "hour" not in (self.jobs[name].schedule or {}):
+                continue
             fire = trigger.get_next_fire_time(None, midnight - timedelta(microseconds=1))
             if fire is not None and midnight <= fire <= local:
                 missed.append(name)

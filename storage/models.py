@@ -335,3 +335,64 @@ class OutboxLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+# -- growth: referrals, surveys (issue 5) ---------------------------------------
+class ReferralConversion(Base):
+    """A referred friend's first qualifying purchase and what it paid (one row per friend).
+
+    The attribution itself is `Member.referrer_id`, set at enrolment; this row
+    is written once, in the purchase's transaction, and its primary key is
+    what makes the payout happen at most once.
+    """
+
+    __tablename__ = "referral_conversions"
+    __table_args__ = (Index("ix_referral_conversions_referrer_id_converted_at", "referrer_id", "converted_at"),)
+
+    referee_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, autoincrement=False)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    outcome: Mapped[str] = mapped_column(String(16))  # rewarded | capped | circular | referrer_gone
+    referrer_points: Mapped[int] = mapped_column(Integer, default=0)
+    referee_points: Mapped[int] = mapped_column(Integer, default=0)
+    converted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Survey(Base):
+    """One survey offered to one member: NPS (0–10) or CSAT (1–5), its answer and comment.
+
+    `key` is the logical key of the offer (`feedback:<chat>:<message>`,
+    `post_purchase:<ledger entry>`, `redemption:<voucher>`), so an offer is
+    never made twice; the id is what the survey's buttons carry.
+    """
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 10)", name="score_range"),
+        Index("ix_surveys_member_id_created_at", "member_id", "created_at"),
+        Index("ix_surveys_kind_answered_at", "kind", "answered_at"),
+        Index("ix_surveys_status_answered_at", "status", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # nps | csat
+    trigger: Mapped[str] = mapped_column(String(16))  # feedback | post_purchase | redemption
+    reference: Mapped[str | None] = mapped_column(String(64))  # the purchase's ledger entry, the voucher
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | answered | closed | superseded
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    bonus: Mapped[int] = mapped_column(Integer, default=0)  # survey points paid for it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # owner and staff told (detractors)
+
+
+# Covers the KPI queries of /stats (purchases, redemptions, points by kind over a time range)
+# without touching the table rows: a range seek per kind instead of a scan of the period.
+Index(
+    "ix_ledger_entries_kind_created_at",
+    LedgerEntry.kind,
+    LedgerEntry.created_at,
+    LedgerEntry.member_id,
+    LedgerEntry.delta,
+)

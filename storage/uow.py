@@ -24,6 +24,9 @@ from storage.repositories.rewards import RewardRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
 from storage.repositories.tier_events import TierEventRepository
+from storage.repositories.referrals import ReferralRepository
+from storage.repositories.reports import ReportRepository
+from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
 
@@ -46,6 +49,9 @@ class UnitOfWork:
     privacy: PrivacyRepository
     broadcasts: BroadcastRepository
     audiences: AudienceRepository
+    referrals: ReferralRepository
+    surveys: SurveyRepository
+    reports: ReportRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -71,6 +77,9 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(session)
         self.broadcasts = BroadcastRepository(session)
         self.audiences = AudienceRepository(session)
+        self.referrals = ReferralRepository(session)
+        self.surveys = SurveyRepository(session)
+        self.reports = ReportRepository(session)
         return self
 
     async def __aexit__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ PERSONAS = {
     "en": Persona("en", 1001, "Emma", "en", "emma_demo", "+15550101001"),
     "ar": Persona("ar", 1002, "ليلى", "ar", "layla_demo", "+966501234567"),
     "fa": Persona("fa", 1003, "سارا", "fa", "sara_demo", "+989121234567"),
+    "friend": Persona("friend", 1004, "رضا", "fa", "reza_demo", "+989351234567"),
     "owner": Persona("owner", OWNER_ID, "Omar", "en", "omar_owner", "+15550100100"),
 }
 
@@ -44,13 +46,36 @@ Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
   type anything          send it as the current person (e.g. /start, /balance)
   1, 2, …                press button number N of the last message with buttons
   :say TEXT              send TEXT as typed, even a bare number (e.g. :say 120 to answer "how many points?")
-  :as en|ar|fa|owner     switch person (customers in English, Arabic, Persian; the owner)
+  :as en|ar|fa|friend|owner  switch person (customers in English, Arabic, Persian; a friend
+                         who has not joined yet, Persian; the owner)
   :contact               share the current person's phone with Telegram's contact button
+  :open [LINK]           open a t.me link to the bot as the current person (default: the last
+                         invitation link the bot showed anyone), as tapping it in Telegram would
   :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
   :who                   list the people and their Telegram ids
   :wait SECONDS          pause (useful in scripts)
   :help                  this text
   :quit                  stop the bot gracefully and leave"""
+
+
+class InFlight:
+    """Counts updates the bot is still handling, so the demo waits for slow ones (a chart)
+    instead of taking a pause between two messages for the end of the answer."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self.idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if not self.count:
+                self.idle.set()
 
 
 class TerminalChat:
@@ -67,6 +92,17 @@ class TerminalChat:
         for persona in PERSONAS.values():
             standin.user(persona.user_id, persona.first_name, username=persona.username, language_code=persona.language_code)
         standin.add_listener(self._on_bot_message)
+        self.in_flight = InFlight()
+        app.dispatcher.update.outer_middleware(self.in_flight)
+
+    async def settle(self) -> None:
+        """Wait until the bot has answered (and handled every update), then deliver the outbox."""
+        for _ in range(20):
+            await self.standin.wait_until_idle(quiet=0.3, timeout=10)
+            if not self.in_flight.count:
+                break
+            await asyncio.wait_for(self.in_flight.idle.wait(), 60)
+        await self.app.sender.drain()
 
     # -- output ------------------------------------------------------------------
     def _show(self, text: str) -> None:
@@ -140,6 +176,8 @@ class TerminalChat:
         elif name == "contact":
             self.numbered[self.current.user_id] = []
             self.standin.send_contact(self.current.user_id, self.current.phone)
+        elif name == "open":
+            self._open(args[0] if args else None)
         elif name == "wait" and args:
             await asyncio.sleep(float(args[0]))
         elif name == "job" and args:
@@ -147,6 +185,20 @@ class TerminalChat:
         else:
             self._show("  (unknown demo command; :help lists them)")
         return True
+
+    def _open(self, link: str | None) -> None:
+        """A deep link `https://t.me/<bot>?start=<payload>` makes Telegram send `/start <payload>`."""
+        pattern = re.compile(rf"https://t\.me/{re.escape(self.standin.username)}\?start=([A-Za-z0-9_-]{{1,64}})")
+        if link is None:
+            found = [m for m in reversed(self.standin.sent) if m.text and pattern.search(m.text)]
+            link = pattern.search(found[0].text).group(0) if found else None  # type: ignore[union-attr]
+        match = pattern.fullmatch(link or "")
+        if match is None:
+            self._show(f"  (no link to @{self.standin.username} to open; /invite shows one)")
+            return
+        self._show(f"  (opening {link})")
+        self.numbered[self.current.user_id] = []
+        self.standin.send_text(self.current.user_id, f"/start {match.group(1)}")
 
     async def _job(self, args: list[str]) -> None:
         from bot.jobs import JOBS, run_job
@@ -245,8 +297,7 @@ async def _interactive(chat: TerminalChat) -> None:
             return
         if not await chat.handle(line):
             return
-        await chat.standin.wait_until_idle(quiet=0.3, timeout=10)
-        await chat.app.sender.drain()
+        await chat.settle()
 
 
 async def _script(chat: TerminalChat, script: TextIO, out: TextIO) -> None:
@@ -254,8 +305,7 @@ async def _script(chat: TerminalChat, script: TextIO, out: TextIO) -> None:
         print(chat.prompt() + line.rstrip("\n"), file=out, flush=True)
         if not await chat.handle(line):
             return
-        await chat.standin.wait_until_idle(quiet=0.3, timeout=10)
-        await chat.app.sender.drain()
+        await chat.settle()
 
 
 def run_demo(*, fresh: bool, database: Path, visual_rtl: bool | None = None) -> int:

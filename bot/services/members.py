@@ -9,6 +9,7 @@ from bot.domain.ledger import Kind
 from bot.domain.members import new_member_code, normalize_phone, parse_member_ref, phone_suffix
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
+from bot.services.referrals import ReferralNote, attribute
 
 _CODE_ATTEMPTS = 10
 
@@ -29,21 +30,25 @@ class Enrolment:
     member: Any
     created: bool
     bonus: int
+    referral: ReferralNote | None = None
 
 
-async def enrol(ctx: Context, profile: TelegramProfile) -> Enrolment:
+async def enrol(ctx: Context, profile: TelegramProfile, *, referral_code: str | None = None) -> Enrolment:
     """Make the user a member in one step; a second call returns the same member.
 
     Safe under concurrency: the unique Telegram id decides which of two
     simultaneous /start messages creates the member, the other one reads it.
+    `referral_code` (from `/start ref-<code>`) attributes a new member to the
+    referrer; an existing member is never re-attributed.
     """
     now = ctx.now()
     async with ctx.uow() as uow:
         existing = await uow.members.by_telegram_id(profile.telegram_id)
         if existing is not None:
             _refresh_names(existing, profile)
+            note = await attribute(ctx, uow, existing, referral_code, created=False, now=now)
             await uow.commit()
-            return Enrolment(existing, created=False, bonus=0)
+            return Enrolment(existing, created=False, bonus=0, referral=note)
         member = None
         for _ in range(_CODE_ATTEMPTS):
             member = await uow.members.create(
@@ -65,9 +70,10 @@ async def enrol(ctx: Context, profile: TelegramProfile) -> Enrolment:
         bonus = ctx.program.bonuses.signup
         if bonus:
             await credit(ctx, uow, member, bonus, Kind.SIGNUP, key=f"signup:{member.id}", now=now)
+        note = await attribute(ctx, uow, member, referral_code, created=True, now=now)
         await uow.members.refresh(member)
         await uow.commit()
-        return Enrolment(member, created=True, bonus=bonus)
+        return Enrolment(member, created=True, bonus=bonus, referral=note)
 
 
 def _clip(text: str | None, limit: int) -> str | None:

@@ -14,6 +14,7 @@ from bot.domain.tiers import TierStanding, standing
 from bot.services.ledger import credit, debit, tier_earnings
 from bot.services.members import find_member
 from bot.services.ports import Context
+from bot.services.referrals import reward_first_purchase
 
 NOTE_LIMIT = 200
 
@@ -62,6 +63,9 @@ async def award_purchase(
             key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
         ):
             return Award(member, amount, earned, member.balance, multiplier, True, boost)
+        if earned and member.referrer_id is not None:
+            # A referred friend's first qualifying purchase pays both sides, in this transaction.
+            await reward_first_purchase(ctx, uow, member, now=now)
         await uow.members.touch_purchase(member.id, now)
         await uow.members.refresh(member)
         if member.telegram_id is not None:

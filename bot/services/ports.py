@@ -32,6 +32,9 @@ class UnitOfWork(Protocol):
     privacy: Any
     broadcasts: Any
     audiences: Any
+    referrals: Any
+    surveys: Any
+    reports: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

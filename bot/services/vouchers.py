@@ -14,6 +14,7 @@ from bot.domain.rewards import (
 )
 from bot.services.ports import Context
 from bot.services.rewards import own_prefixes
+from bot.services.surveys import offer_csat
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ async def redeem_voucher(ctx: Context, *, staff_id: int, text: str, key: str) ->
                     "reward_name": dict(reward.name) if reward is not None else {},
                 },
                 now=now,
+            )
+        if member is not None:
+            # Satisfaction with what they just received (SPEC: CSAT after a redemption).
+            await offer_csat(
+                ctx, uow, member, voucher.code, reward=dict(reward.name) if reward is not None else None, now=now
             )
         uow.audit.record(
             actor_id=staff_id, action="voucher_redeem", member_id=voucher.member_id, now=now,

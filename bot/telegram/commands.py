@@ -37,6 +37,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("history", lambda: _("Your points history")),
     MenuCommand("birthday", lambda: _("Tell us your birthday for a gift on the day")),
     MenuCommand("notifications", lambda: _("Offers and news: on or off")),
+    MenuCommand("invite", lambda: _("Invite friends and earn points")),
+    MenuCommand("feedback", lambda: _("Tell us how we are doing")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
@@ -50,6 +52,9 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("rewards_admin", lambda: _("Add, edit or pause rewards"), "owner"),
     MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", "<member> <date> [calendar]"),
     MenuCommand("broadcast", lambda: _("Send a message to a group of members"), "owner"),
+    MenuCommand("stats", lambda: _("Program KPIs with a chart"), "owner", "[days]"),
+    MenuCommand("export", lambda: _("Members, ledger and surveys as CSV files"), "owner"),
+    MenuCommand("staff", lambda: _("List, add or remove staff"), "owner", "[add|remove <user id>]"),
 )
 
 

@@ -20,14 +20,18 @@ from bot.telegram.routers import (
     fallback,
     help,
     history,
+    insights,
     language,
     notifications,
     privacy,
     redeem,
+    referrals,
     rewards,
     rewards_admin,
     staff,
     start,
+    surveys,
+    team,
 )
 from bot.telegram.routers.notifications import ReachableAgain
 
@@ -51,6 +55,10 @@ def feature_routers() -> list[Router]:
         birthday.create_router(),
         notifications.create_router(),
         broadcast.create_router(),
+        referrals.create_router(),
+        surveys.create_router(),
+        insights.create_router(),
+        team.create_router(),
         fallback.create_router(),
     ]
 

@@ -6,7 +6,7 @@ import json
 from sqlalchemy import select
 
 from bot.app import App
-from storage.models import LedgerEntry, Member, OutboxMessage
+from storage.models import LedgerEntry, Member, OutboxMessage, Survey
 from tests.support import EMMA, OWNER, SARA, Chat
 
 
@@ -82,3 +82,25 @@ async def test_keep_my_account_changes_nothing(chat: Chat, app: App) -> None:
 async def test_strangers_are_asked_to_join(chat: Chat) -> None:
     assert "/start" in await chat.reply_text(EMMA, "/mydata")
     assert "/start" in await chat.reply_text(EMMA, "/forget")
+
+
+async def test_mydata_and_forget_cover_surveys_and_referrals(chat: Chat, app: App) -> None:
+    await chat.say(EMMA, "/start")
+    emma = await joined_code(app, EMMA.id)
+    await chat.say(SARA, f"/start ref-{emma}")
+    survey = (await chat.say(SARA, "/feedback"))[0]
+    nine = next(data for label, data in chat.standin.buttons(survey) if label == "۹")
+    await chat.press(SARA, survey, nine)
+    await chat.say(SARA, "قهوه عالی بود، سارا از تهران")
+    data = json.loads((await chat.say(SARA, "/mydata"))[-1].document.decode("utf-8"))  # type: ignore[union-attr]
+    [answer] = data["surveys"]
+    assert (answer["kind"], answer["score"], answer["comment"]) == ("nps", 9, "قهوه عالی بود، سارا از تهران")
+    assert data["referrals"]["invited_by"] == emma
+    emma_data = json.loads((await chat.say(EMMA, "/mydata"))[-1].document.decode("utf-8"))  # type: ignore[union-attr]
+    assert emma_data["referrals"]["friends_joined"] == 1 and emma_data["surveys"] == []
+
+    ask = (await chat.say(SARA, "/forget"))[-1]
+    await chat.press(SARA, ask, chat.standin.buttons(ask)[0][1])
+    async with app.ctx.uow() as uow:
+        [kept] = (await uow.session.scalars(select(Survey))).all()
+    assert (kept.score, kept.comment) == (9, None)  # the score still counts in the NPS, the words are gone

@@ -7,7 +7,7 @@ import re
 
 from bot.app import App
 from tests.handlers.rewards_support import button, join, latest, member_of, reward_by_name, vouchers_of, with_buttons
-from tests.support import CASHIER, OWNER, SARA, Chat
+from tests.support import CASHIER, OWNER, SARA, Chat, FakeClock
 
 VOUCHER = re.compile(r"[2-9A-HJKMNP-TW-Z]{2,4}-[2-9A-HJKMNP-TW-Z]{7}")
 
@@ -39,7 +39,7 @@ async def owner_adds_cinnamon_roll(chat: Chat) -> None:
     assert "The reward is in the catalog" in saved[-1].text
 
 
-async def test_owner_adds_customer_redeems_cashier_validates_once(chat: Chat, app: App) -> None:
+async def test_owner_adds_customer_redeems_cashier_validates_once(chat: Chat, app: App, clock: FakeClock) -> None:
     await app.prepare_database()
     await owner_adds_cinnamon_roll(chat)
     roll = await reward_by_name(app, "Cinnamon roll")
@@ -78,3 +78,15 @@ async def test_owner_adds_customer_redeems_cashier_validates_once(chat: Chat, ap
     report = await chat.deliver_outbox()
     assert report.sent >= 2  # the purchase notice and the voucher-used notice
     assert "استفاده شد" in latest(chat, SARA).text and code in latest(chat, SARA).text
+
+    # A little later she is asked how satisfied she is with it (CSAT), once.
+    clock.advance(minutes=31)
+    await chat.deliver_outbox()
+    question = latest(chat, SARA)
+    assert "رول دارچینی" in question.text and len(chat.standin.buttons(question)) == 5
+    await chat.deliver_outbox()
+    assert latest(chat, SARA).message_id == question.message_id
+
+    # The owner sees it among the top rewards of the period.
+    stats = (await chat.say(OWNER, "/stats"))[0].text
+    assert "🎁 Top rewards: Cinnamon roll ×1 (used 1)" in stats

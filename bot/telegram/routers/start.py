@@ -18,9 +18,11 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot.domain.referrals import referral_code_from_payload
 from bot.services import members
 from bot.telegram.routers import birthday
 from bot.telegram.render import Fmt, esc
+from bot.telegram.routers.referrals import start_note
 
 
 
@@ -55,15 +57,15 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
     assert message.from_user is not None
     user = message.from_user
     profile = members.TelegramProfile(user.id, user.first_name, user.last_name, user.username, lang)
-    joined = await members.enrol(ctx, profile)
+    joined = await members.enrol(ctx, profile, referral_code=referral_code_from_payload(command.args))
     member = joined.member
     merchant = fmt.name(ctx.program.name)
+    note = start_note(joined.referral, fmt)
     if not joined.created:
-        await message.answer(
-            _("Welcome back to {merchant}, {name}! Your balance is {balance}. /balance shows your card.").format(
-                merchant=merchant, name=display_name(user.first_name), balance=fmt.points(member.balance)
-            )
+        welcome_back = _("Welcome back to {merchant}, {name}! Your balance is {balance}. /balance shows your card.").format(
+            merchant=merchant, name=display_name(user.first_name), balance=fmt.points(member.balance)
         )
+        await message.answer("\n\n".join(filter(None, [welcome_back, note])))
         return
     lines = [
         _("Welcome to {merchant}, {name}! 🎉 You are a member now.").format(
@@ -75,6 +77,8 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
     ]
     if joined.bonus:
         lines.append(_("Here are {bonus} to welcome you.").format(bonus=fmt.points(joined.bonus)))
+    if note:
+        lines.append(note)
     lines.append(_("Would you like to hear about offers and rewards? You can change this any time."))
     await message.answer("\n\n".join(lines), reply_markup=consent_keyboard())
     await message.answer(

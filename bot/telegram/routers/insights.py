@@ -1,0 +1,247 @@
+"""The owner's view: /stats [days] (text and a chart) and /export (CSV files) (SPEC §4)."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jdatetime
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, FSInputFile, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from hijridate import Gregorian
+
+from bot.domain.errors import DomainError
+from bot.domain.kpis import ProgramStats, parse_days
+from bot.domain.program import pick_text
+from bot.domain.surveys import round_half_up
+from bot.i18n import RTL
+from bot.services import exports, reports
+from bot.telegram.charts import ChartData, ChartText, render_stats_chart
+from bot.telegram.errors import describes, echo
+from bot.telegram.filters import IsOwner
+from bot.telegram.render import Fmt, isolate
+
+
+# -- formatting -------------------------------------------------------------------
+def percent(fmt: Fmt, value: Decimal | float | None) -> str:
+    """A share in percent, rounded, in the reader's digits; a dash when there is no data."""
+    if value is None:
+        return "—"
+    sign = "%" if fmt.digits == "latin" else "٪"
+    return fmt.num(round_half_up(Decimal(str(value)))) + sign
+
+
+def signed(fmt: Fmt, value: int) -> str:
+    """NPS with its sign (+20, −15), kept left-to-right inside Arabic and Persian text."""
+    return isolate(("+" if value > 0 else "−" if value < 0 else "") + fmt.num(abs(value)))
+
+
+def short_date(fmt: Fmt, moment: datetime) -> str:
+    """Day/month in the reader's calendar, for chart axes."""
+    day = moment.astimezone(fmt.zone).date()
+    if fmt.calendar == "jalali":
+        jalali = jdatetime.date.fromgregorian(date=day)
+        return fmt.digits_of(f"{jalali.day}/{jalali.month}")
+    if fmt.calendar == "hijri":
+        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+        return fmt.digits_of(f"{hijri.day}/{hijri.month}")
+    return fmt.digits_of(f"{day.day}/{day.month}")
+
+
+def period_text(stats: ProgramStats, fmt: Fmt) -> str:
+    days = stats.period.days
+    return ngettext("last {count} day", "last {count} days", days).format(count=fmt.num(days))
+
+
+def nps_text(stats: ProgramStats, fmt: Fmt) -> str:
+    result = stats.nps
+    if result.score is None:
+        return _("⭐ NPS: no answers yet")
+    return _("⭐ NPS: {score} · answers: {count} (promoters {promoters}, passives {passives}, detractors {detractors})").format(
+        score=signed(fmt, result.score), count=fmt.num(result.answers), promoters=fmt.num(result.promoters),
+        passives=fmt.num(result.passives), detractors=fmt.num(result.detractors),
+    )
+
+
+def csat_text(stats: ProgramStats, fmt: Fmt) -> str:
+    result = stats.csat
+    if result.score is None or result.average is None:
+        return _("😊 CSAT: no answers yet")
+    return _("😊 CSAT: {score} satisfied · answers: {count} · average {average} out of {top}").format(
+        score=percent(fmt, result.score), count=fmt.num(result.answers), average=fmt.num(result.average),
+        top=fmt.num(5),
+    )
+
+
+def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
+    activity, points, referrals = stats.activity, stats.points, stats.referrals
+    lines = [
+        _("📊 <b>{merchant}</b> KPIs · {period}").format(merchant=fmt.name(ctx.program.name), period=period_text(stats, fmt)),
+        f"{fmt.date(stats.period.start)} – {fmt.date(stats.period.end)}",
+        "",
+        _("👥 Members: {members} · new: {new}").format(
+            members=fmt.num(activity.members), new=fmt.num(activity.new_members)
+        ),
+        _("🛒 Active (at least one purchase): {active} · {share} of members").format(
+            active=fmt.num(activity.active), share=percent(fmt, stats.active_share)
+        ),
+        _("🔁 Repeat-purchase rate: {rate}").format(rate=percent(fmt, stats.repeat_rate)),
+        _("📈 Retention: {retention} · churn: {churn} (of {count} members active in the previous period)").format(
+            retention=percent(fmt, stats.retention), churn=percent(fmt, stats.churn),
+            count=fmt.num(activity.active_previous),
+        ),
+        _("🙌 Participation (bought or redeemed): {rate}").format(rate=percent(fmt, stats.participation)),
+        nps_text(stats, fmt),
+        csat_text(stats, fmt),
+        _("💰 Points: {issued} issued · {redeemed} redeemed · {expired} expired").format(
+            issued=fmt.num(points.issued), redeemed=fmt.num(points.redeemed), expired=fmt.num(points.expired)
+        ),
+        _("🏦 Outstanding points (the program's liability): {points}").format(points=fmt.num(points.outstanding)),
+        _("🤝 Referrals: joined {joined} · first purchase {converted} · rewarded {rewarded}").format(
+            joined=fmt.num(referrals.joined), converted=fmt.num(referrals.converted),
+            rewarded=fmt.num(referrals.rewarded),
+        ),
+    ]
+    if stats.top_rewards:
+        lines.append(
+            _("🎁 Top rewards: {rewards}").format(
+                rewards=" · ".join(
+                    _("{reward} ×{issued} (used {used})").format(
+                        reward=fmt.name(item.name), issued=fmt.num(item.issued), used=fmt.num(item.used)
+                    )
+                    for item in stats.top_rewards
+                )
+            )
+        )
+    messages = stats.messages
+    if messages:
+        lines.append(
+            _("✉️ Messages: {sent} sent · {waiting} waiting · {blocked} blocked or opted out · "
+              "{failed} failed · {unknown} fate unknown").format(
+                sent=fmt.num(messages.get("sent", 0)),
+                waiting=fmt.num(messages.get("pending", 0) + messages.get("sending", 0)),
+                blocked=fmt.num(messages.get("blocked", 0) + messages.get("opted_out", 0)),
+                failed=fmt.num(messages.get("failed", 0)),
+                unknown=fmt.num(messages.get("unknown", 0)),
+            )
+        )
+    return "\n".join(lines)
+
+
+def chart_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> ChartText:
+    nps = stats.nps
+    if nps.score is None:
+        nps_title = _("NPS")
+    else:
+        nps_title = ngettext("NPS {score} · {count} answer", "NPS {score} · {count} answers", nps.answers).format(
+            score=("+" if nps.score > 0 else "") + fmt.num(nps.score), count=fmt.num(nps.answers)
+        )
+    return ChartText(
+        title=f"{pick_text(ctx.program.name, fmt.lang)} — {period_text(stats, fmt)}",
+        activity_title=_("Active and new members"),
+        active=_("Active"),
+        new=_("New"),
+        bucket_labels=[short_date(fmt, point.period.start) for point in stats.series],
+        nps_title=nps_title,
+        promoters=_("Promoters"),
+        passives=_("Passives"),
+        detractors=_("Detractors"),
+        no_answers=_("No answers yet"),
+        points_title=_("Points · outstanding {points}").format(points=fmt.num(stats.points.outstanding)),
+        points_labels=[_("Issued"), _("Redeemed"), _("Expired")],
+        rates_title=_("Rates"),
+        rate_labels=[_("Repeat purchase"), _("Retention"), _("Churn"), _("Participation"), _("CSAT")],
+    )
+
+
+def chart_data(stats: ProgramStats) -> ChartData:
+    def as_float(value: Decimal | int | None) -> float | None:
+        return None if value is None else float(value)
+
+    return ChartData(
+        active=[point.active for point in stats.series],
+        new=[point.new_members for point in stats.series],
+        nps_counts=(stats.nps.detractors, stats.nps.passives, stats.nps.promoters),
+        points=(stats.points.issued, stats.points.redeemed, stats.points.expired),
+        rates=[
+            as_float(stats.repeat_rate), as_float(stats.retention), as_float(stats.churn),
+            as_float(stats.participation), as_float(stats.csat.score),
+        ],
+    )
+
+
+async def stats_chart(ctx: Any, stats: ProgramStats, fmt: Fmt) -> bytes:
+    """The PNG, drawn in a worker thread so the bot keeps answering meanwhile."""
+    text = chart_text(ctx, stats, fmt)  # translated here, where the reader's locale is set
+    return await asyncio.to_thread(
+        render_stats_chart,
+        chart_data(stats),
+        text,
+        lang=fmt.lang,
+        rtl=fmt.lang in RTL,
+        number=fmt.num,
+        percent=lambda value: percent(fmt, value),
+    )
+
+
+# -- handlers ---------------------------------------------------------------------
+async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
+    assert message.from_user is not None
+    days = parse_days(command.args)
+    stats = await reports.program_stats(ctx, actor_id=message.from_user.id, days=days)
+    await message.answer(stats_text(ctx, stats, fmt))
+    await message.bot.send_chat_action(message.chat.id, "upload_photo")  # type: ignore[union-attr]
+    png = await stats_chart(ctx, stats, fmt)
+    await message.answer_photo(
+        BufferedInputFile(png, filename="wafa-stats.png"),
+        caption=_("📈 {merchant} at a glance · {period}").format(merchant=fmt.name(ctx.program.name), period=period_text(stats, fmt)),
+    )
+
+
+TABLE_NAMES = {"members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers")}
+
+
+async def export(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
+    assert message.from_user is not None
+    if (command.args or "").strip():
+        await message.answer(_("/export takes no arguments: it sends members, the points ledger and survey answers."))
+        return
+    await message.answer(_("📦 Preparing the export…"))
+    with tempfile.TemporaryDirectory(prefix="wafa-export-") as directory:
+        files = await exports.export_csv(ctx, actor_id=message.from_user.id, directory=Path(directory))
+        for file in files:
+            caption = ngettext("{table}: {count} row", "{table}: {count} rows", file.rows).format(
+                table=TABLE_NAMES[file.table](), count=fmt.num(file.rows)
+            )
+            if file.parts > 1:
+                caption += " " + _("(part {part} of {parts})").format(part=fmt.num(file.part), parts=fmt.num(file.parts))
+            await message.answer_document(FSInputFile(file.path, filename=file.name), caption=caption)
+    await message.answer(
+        _("Done. The files are UTF-8 CSV with a header row; times are in {zone}. "
+          "Excel, LibreOffice and Google Sheets open them with Arabic and Persian intact.").format(
+            zone=isolate(str(ctx.zone))
+        )
+    )
+
+
+@describes("invalid_period")
+def _invalid_period(error: DomainError, fmt: Fmt) -> str:
+    return _("{text} is not a number of days. Send a whole number from {minimum} to {maximum}, e.g. /stats 30.").format(
+        text=echo(error.details.get("text", "")),
+        minimum=fmt.num(error.details["minimum"]),
+        maximum=fmt.num(error.details["maximum"]),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="insights")
+    router.message.filter(IsOwner)
+    router.message.register(show_stats, Command("stats"))
+    router.message.register(export, Command("export"))
+    return router
