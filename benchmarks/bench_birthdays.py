@@ -19,11 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import asyncpg
 import jdatetime
 from hijridate import Gregorian
 from sqlalchemy import insert, text
@@ -31,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.throwaway import pg_database  # noqa: E402
 from bot.domain.calendars import celebrations_between, celebrations_on, month_bounds  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -132,14 +131,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.members)
     if args.pg:
-        name = f"wafa_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(make_url(args.pg).set(drivername="postgresql").render_as_string(hide_password=False))
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            await run(make_url(args.pg).set(database=name).render_as_string(hide_password=False), args.members)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+        async with pg_database(args.pg) as url:
+            await run(url, args.members)
 
 
 if __name__ == "__main__":

@@ -18,18 +18,17 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.throwaway import pg_database  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.demo.standin import BotAPIStandIn, BotMessage, StandInServer, StandInSession  # noqa: E402
@@ -143,16 +142,8 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.members, args.rate, args.limit)
         return
-    name = f"wafa_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = make_url(args.pg).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run(make_url(args.pg).set(database=name).render_as_string(hide_password=False),
-                  args.members, args.rate, args.limit)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with pg_database(args.pg) as url:
+        await run(url, args.members, args.rate, args.limit)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,6 +42,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.throwaway import create_pg_database, drop_pg_database, libpq  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.demo.standin import BotAPIStandIn, StandInSession  # noqa: E402
@@ -237,7 +237,7 @@ class Loader:
             db.execute("ANALYZE")
 
     async def _pg(self, members_: list, entries: list, lots: list) -> None:  # type: ignore[type-arg]
-        connection = await asyncpg.connect(_libpq(self.url))
+        connection = await asyncpg.connect(libpq(self.url))
         try:
             await connection.copy_records_to_table("members", records=members_, columns=MEMBER_COLUMNS)
             await connection.copy_records_to_table(
@@ -326,28 +326,6 @@ async def explain_balance(app: App, user_id: int) -> list[str]:
 # -- main ---------------------------------------------------------------------------------------
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def throwaway_pg(admin_url: str) -> str:
-    name = f"wafa_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_libpq(admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg(admin_url: str, url: str) -> None:
-    admin = await asyncpg.connect(_libpq(admin_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--redemptions", type=int, default=2000)
@@ -366,7 +344,7 @@ async def main() -> None:
         lambda url: asyncio.sleep(0),
     ))
     if args.pg:
-        databases.append(("PostgreSQL", lambda: throwaway_pg(args.pg), lambda url: drop_pg(args.pg, url)))
+        databases.append(("PostgreSQL", lambda: create_pg_database(args.pg), lambda url: drop_pg_database(args.pg, url)))
     for name, create, drop in databases:
         url = await create()
         try:

@@ -18,16 +18,14 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
+from benchmarks.throwaway import create_pg_database, drop_pg_database  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -40,28 +38,6 @@ from storage.models import LedgerEntry, Member, ReferralConversion, Survey  # no
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 SPAN = timedelta(days=730)
 BATCH = 20_000
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def create_pg_database(admin_url: str) -> str:
-    name = f"wafa_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_libpq(admin_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg_database(admin_url: str, url: str) -> None:
-    admin = await asyncpg.connect(_libpq(admin_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def seed(app: App, members: int, entries: int) -> float:
