@@ -16,7 +16,7 @@ from bot.domain.calendars import (
 )
 from bot.domain.delivery import REMINDER
 from bot.domain.ledger import Kind
-from bot.services.ledger import credit
+from bot.services.gifts import GiftTally, send_gift
 from bot.services.members import find_member
 from bot.services.ports import Context
 
@@ -122,32 +122,17 @@ async def run_birthdays(ctx: Context, day: date | None = None) -> BirthdayRun:
     async with ctx.uow(readonly=True) as uow:
         rows = [r for r in await uow.audiences.birthdays(celebrations) if years[r.birth_calendar] > r.birth_year]
     bonus = ctx.program.bonuses.birthday
-    greeted = credited = already = 0
+    tally = GiftTally()
     for start in range(0, len(rows), CHUNK):
         async with ctx.uow() as uow:
             for row in rows[start : start + CHUNK]:
-                key = f"birthday:{years[row.birth_calendar]}:{row.id}"
-                if await uow.outbox.by_key(key) is not None:
-                    already += 1
-                    continue
-                member = await uow.members.by_id(row.id)
-                points = 0
-                if bonus and not await uow.audiences.birthday_bonus_since(
+                # One bonus per member per BONUS_GAP_DAYS, whatever the calendars say.
+                paid_lately = bonus and await uow.audiences.birthday_bonus_since(
                     row.id, day_start - timedelta(days=BONUS_GAP_DAYS)
-                ):
-                    if await credit(ctx, uow, member, bonus, Kind.BIRTHDAY, key=key, now=now):
-                        points = bonus
-                        credited += 1
-                await uow.members.refresh(member)
-                if await uow.outbox.enqueue(
-                    key=key,
-                    chat_id=row.telegram_id,
-                    member_id=row.id,
-                    kind="birthday",
-                    category=REMINDER,
-                    payload={"first_name": row.first_name, "bonus": points, "balance": member.balance},
-                    now=now,
-                ):
-                    greeted += 1
+                )
+                await send_gift(
+                    ctx, uow, row, tally, key=f"birthday:{years[row.birth_calendar]}:{row.id}", kind="birthday",
+                    ledger_kind=Kind.BIRTHDAY, category=REMINDER, bonus=0 if paid_lately else bonus, now=now,
+                )
             await uow.commit()
-    return BirthdayRun(day, greeted, credited, already)
+    return BirthdayRun(day, tally.queued, tally.credited, tally.already)

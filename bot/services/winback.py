@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from bot.domain.delivery import MARKETING
 from bot.domain.ledger import Kind
 from bot.services.birthdays import merchant_today
-from bot.services.ledger import credit
+from bot.services.gifts import GiftTally, send_gift
 from bot.services.ports import Context
 
 # Members whose inactivity crossed the line this long ago and were missed
@@ -41,35 +41,15 @@ async def run_winback(ctx: Context, day: date | None = None) -> WinbackRun:
     async with ctx.uow(readonly=True) as uow:
         rows = await uow.audiences.lapsed(since=since, until=until)
     bonus = ctx.program.bonuses.winback
-    messaged = credited = already = 0
+    tally = GiftTally()
     for start in range(0, len(rows), CHUNK):
         async with ctx.uow() as uow:
             for row in rows[start : start + CHUNK]:
                 spell = row.last_purchase_at or row.joined_at
-                key = f"winback:{row.id}:{int(spell.timestamp())}"
-                if await uow.outbox.by_key(key) is not None:
-                    already += 1
-                    continue
-                member = await uow.members.by_id(row.id)
-                points = 0
-                if bonus and await credit(ctx, uow, member, bonus, Kind.WINBACK, key=key, now=now):
-                    points = bonus
-                    credited += 1
-                await uow.members.refresh(member)
-                if await uow.outbox.enqueue(
-                    key=key,
-                    chat_id=row.telegram_id,
-                    member_id=row.id,
-                    kind="winback",
-                    category=MARKETING,
-                    payload={
-                        "first_name": row.first_name,
-                        "bonus": points,
-                        "balance": member.balance,
-                        "since": spell.isoformat(),
-                    },
-                    now=now,
-                ):
-                    messaged += 1
+                await send_gift(
+                    ctx, uow, row, tally, key=f"winback:{row.id}:{int(spell.timestamp())}", kind="winback",
+                    ledger_kind=Kind.WINBACK, category=MARKETING, bonus=bonus, now=now,
+                    extra={"since": spell.isoformat()},
+                )
             await uow.commit()
-    return WinbackRun(day, messaged, credited, already)
+    return WinbackRun(day, tally.queued, tally.credited, tally.already)
