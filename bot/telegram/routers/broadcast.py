@@ -36,7 +36,7 @@ from bot.services import broadcasts
 from bot.telegram.dates import hijri_month, jalali_month
 from bot.telegram.errors import describes, echo
 from bot.telegram.filters import IsOwner
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt, esc, language_name
 from bot.telegram.scheduled_notices import opt_out_line, personalise, pick_text
 
 
@@ -68,7 +68,7 @@ _CALENDAR_OF = {"gregorian": "g", "jalali": "j", "hijri": "h"}
 # -- labels -------------------------------------------------------------------------
 def segment_label(segment: Segment, ctx: Any, fmt: Fmt) -> str:
     if segment.kind == "language":
-        return _("members who speak {language}").format(language=LANGUAGE_NAMES[segment.language or "en"])
+        return _("members who speak {language}").format(language=language_name(segment.language or "en"))
     if segment.kind == "tier":
         tiers = ctx.program.tiers
         return _("members in the {tier} tier").format(tier=fmt.name(tiers[min(segment.tier or 0, len(tiers) - 1)].name))
@@ -209,7 +209,7 @@ def _text_prompt(lang: str | None, by_language: dict[str, int], fmt: Fmt) -> str
         first = _("✍️ Send the message for everyone.")
     else:
         first = _("✍️ Send the message in {language} (members: {count}).").format(
-            language=LANGUAGE_NAMES[lang], count=fmt.num(by_language.get(lang, 0))
+            language=language_name(lang), count=fmt.num(by_language.get(lang, 0))
         )
     return first + "\n" + _(
         "You can write {name_tag} and {points_tag}: each member sees their own name and points."
@@ -259,7 +259,7 @@ async def _preview(
         header = (
             _("👀 Preview, as a member sees it (with your name and points):")
             if "*" in texts
-            else _("👀 Preview for members who speak {language}:").format(language=LANGUAGE_NAMES[lang])
+            else _("👀 Preview for members who speak {language}:").format(language=language_name(lang))
         )
         await message.answer(header)
         await message.answer(body)

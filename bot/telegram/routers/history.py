@@ -64,12 +64,12 @@ def page_view(ctx: Any, member: Any, page: history.HistoryPage, fmt: Fmt) -> tup
     row = []
     if page.has_newer and page.first_id is not None:
         row.append(InlineKeyboardButton(
-            text=_("« Newer"),
+            text=_("🔼 Newer"),
             callback_data=HistoryPageData(older=False, pivot=page.first_id, page=max(1, page.page - 1)).pack(),
         ))
     if page.has_older and page.last_id is not None:
         row.append(InlineKeyboardButton(
-            text=_("Older »"),
+            text=_("🔽 Older"),
             callback_data=HistoryPageData(older=True, pivot=page.last_id, page=page.page + 1).pack(),
         ))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

@@ -138,7 +138,7 @@ async def pick(query: CallbackQuery, callback_data: RewardPick, ctx: Any, fmt: F
         inline_keyboard=[
             [
                 InlineKeyboardButton(text=_("✅ Yes, redeem"), callback_data=RewardConfirm(token=offer.token).pack()),
-                InlineKeyboardButton(text=_("« Back"), callback_data=RewardBack().pack()),
+                InlineKeyboardButton(text=_("↩️ Back"), callback_data=RewardBack().pack()),
             ]
         ]
     )

@@ -9,11 +9,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.ledger import command_key
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import LANGUAGES
 from bot.services import points
 from bot.services.members import find_member
 from bot.telegram.filters import IsStaff
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt, esc, language_name
 
 
 
@@ -65,7 +65,9 @@ def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:
         f"👤 {member_label(member, fmt)}",
         _("Username: {username}").format(username=f"@{esc(member.username)}" if member.username else "—"),
         _("Phone: {phone}").format(phone=fmt.digits_of("•••" + member.phone[-4:]) if member.phone else "—"),
-        _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.language, member.language)),
+        _("Language: {language}").format(
+            language=language_name(member.language) if member.language in LANGUAGES else esc(member.language or "—")
+        ),
         _("Tier: {tier}").format(tier=fmt.name(tier.name)),
         _("Balance: {balance}").format(balance=fmt.points(member.balance)),
         _("Member since: {date}").format(date=fmt.date(member.joined_at)),
