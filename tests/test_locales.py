@@ -61,7 +61,7 @@ def test_headers_declare_the_plural_forms_we_write(lang: str) -> None:
     [
         (0, "٠ يوم", "٠ نقطة"),  # zero
         (1, "يوم واحد", "نقطة واحدة"),  # one
-        (2, "يومين", "نقطتان"),  # two
+        (2, "يومين", "نقطتين"),  # two: the object/genitive dual most host sentences need
         (3, "٣ أيام", "٣ نقاط"),  # few: 3–10
         (11, "١١ يومًا", "١١ نقطة"),  # many: 11–99
         (100, "١٠٠ يوم", "١٠٠ نقطة"),  # other: 100–102

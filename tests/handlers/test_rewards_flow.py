@@ -227,7 +227,7 @@ async def test_the_balance_card_is_a_qr_photo_with_expiry_and_campaign(chat: Cha
     assert "کمپین" not in card.text  # the 48 hours are long over
     await chat.say(OWNER, "/campaign ۳ ۲d")
     card = (await chat.say(SARA, "/balance"))[-1]
-    assert "کمپین: امتیاز خریدها ×۳" in card.text
+    assert "کمپین: خریدها ×۳ امتیاز می‌گیرند، تا" in card.text
 
 
 async def test_history_pages_with_buttons(chat: Chat, app: App) -> None:
