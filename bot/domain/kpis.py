@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from bot.domain.digits import NotANumber, parse_int
@@ -65,6 +65,10 @@ class Period:
     def days(self) -> int:
         return max(1, round((self.end - self.start) / timedelta(days=1)))
 
+    def last_day(self, zone: tzinfo) -> date:
+        """The calendar day (in `zone`) of the period's last instant: what a chart bar is labelled with."""
+        return (self.end - _INCLUSIVE).astimezone(zone).date()
+
 
 # Periods end just after `now`, so what happened at this very moment counts.
 _INCLUSIVE = timedelta(microseconds=1)
@@ -77,16 +81,28 @@ def periods(now: datetime, days: int) -> tuple[Period, Period]:
     return Period(end - span, end), Period(end - 2 * span, end - span)
 
 
-def buckets(period: Period, max_buckets: int = MAX_BUCKETS) -> list[Period]:
-    """Whole-day buckets ending at the period's end (the first may be shorter), at most `max_buckets`."""
-    days = period.days
+def buckets(period: Period, zone: tzinfo = timezone.utc, max_buckets: int = MAX_BUCKETS) -> list[Period]:
+    """Calendar-day buckets in the merchant's `zone` that tile the period, at most `max_buckets`.
+
+    Boundaries fall on local midnights, so the last bucket is *today* (midnight
+    to now) and a sign-up shows under the day it happened on; the first bucket
+    is the part of the period's first day that lies inside it. A bucket spans
+    several days when the period has more days than `max_buckets`.
+    """
+    first = period.start.astimezone(zone).date()
+    last = period.last_day(zone)
+    days = (last - first).days + 1
     width = math.ceil(days / max_buckets)
     count = math.ceil(days / width)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(period.end.tzinfo)
+
     result = []
     for i in range(count):
-        end = period.end - timedelta(days=width * (count - 1 - i))
-        start = max(period.start, end - timedelta(days=width))
-        result.append(Period(start, end))
+        end_day = last - timedelta(days=width * (count - 1 - i))  # the bucket's last day
+        start = max(period.start, midnight(end_day - timedelta(days=width - 1)))
+        result.append(Period(start, min(period.end, midnight(end_day + timedelta(days=1)))))
     return result
 
 

@@ -55,7 +55,7 @@ async def program_stats(ctx: Context, *, actor_id: int, days: int) -> ProgramSta
             series=[
                 SeriesPoint(bucket, await reports.active(bucket.start, bucket.end),
                             await reports.new_members(bucket.start, bucket.end))
-                for bucket in buckets(current)
+                for bucket in buckets(current, ctx.zone)
             ],
             top_rewards=[RewardCount(*row) for row in await reports.top_rewards(*span, limit=TOP_REWARDS)],
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel.dates import get_month_names
 from hijridate import Gregorian
 
 from bot.domain.errors import DomainError
@@ -42,16 +43,39 @@ def signed(fmt: Fmt, value: int) -> str:
     return isolate(("+" if value > 0 else "−" if value < 0 else "") + fmt.num(abs(value)))
 
 
-def short_date(fmt: Fmt, moment: datetime) -> str:
-    """Day/month in the reader's calendar, for chart axes."""
-    day = moment.astimezone(fmt.zone).date()
+def calendar_day(fmt: Fmt, day: date) -> tuple[int, str, int, int]:
+    """(day of month, month name, month number, year) in the reader's calendar."""
     if fmt.calendar == "jalali":
         jalali = jdatetime.date.fromgregorian(date=day)
-        return fmt.digits_of(f"{jalali.day}/{jalali.month}")
+        return jalali.day, jalali.j_months_fa[jalali.month - 1], jalali.month, jalali.year
     if fmt.calendar == "hijri":
         hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-        return fmt.digits_of(f"{hijri.day}/{hijri.month}")
-    return fmt.digits_of(f"{day.day}/{day.month}")
+        return hijri.day, hijri.month_name("ar"), hijri.month, hijri.year
+    return day.day, get_month_names("abbreviated", locale=fmt.lang)[day.month], day.month, day.year
+
+
+def bucket_labels(stats: ProgramStats, fmt: Fmt) -> list[str]:
+    """Chart axis labels: each bar under the last day it counts, in merchant time.
+
+    Daily bars: the day number, and under it the month name, spelled, where the
+    month changes (no `11/8`, which a Persian reader takes for month/day). Bars
+    of a month or more: day and month, with the year where it changes.
+    """
+    days = [point.period.last_day(fmt.zone) for point in stats.series]
+    monthly = len(days) > 1 and (days[1] - days[0]).days >= 28
+    parts = [calendar_day(fmt, day) for day in days]
+    labels = []
+    for index, (number, month, month_number, year) in enumerate(parts):
+        previous = parts[index - 1] if index else None
+        if monthly:
+            new_year = previous is None or previous[3] != year
+            labels.append(fmt.digits_of(f"{number} {month} {year}" if new_year else f"{number} {month}"))
+            continue
+        new_month = previous is None or previous[2:] != (month_number, year)
+        if index == 0 and len(parts) > 1 and parts[1][2] != month_number:
+            new_month = False  # the next bar names the new month; two names side by side collide
+        labels.append(fmt.digits_of(f"{number}\n{month if new_month else ''}"))
+    return labels
 
 
 def period_text(stats: ProgramStats, fmt: Fmt) -> str:
@@ -147,7 +171,7 @@ def chart_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> ChartText:
         activity_title=_("Active and new members"),
         active=_("Active"),
         new=_("New"),
-        bucket_labels=[short_date(fmt, point.period.start) for point in stats.series],
+        bucket_labels=bucket_labels(stats, fmt),
         nps_title=nps_title,
         promoters=_("Promoters"),
         passives=_("Passives"),
