@@ -109,7 +109,7 @@ class Fmt:
 
         Not the CLDR symbol: Persian has none for most currencies (Latin `SAR`
         would land in Persian text) and the Arabic ones end in a dot that
-        doubles the sentence's own full stop (`ر.س.‏.`)."""
+        doubles the sentence's own full stop (`ر.س..`)."""
         unit = currency_names().get(code)
         if unit is not None:
             return unit()
