@@ -28,10 +28,12 @@ from bot.domain.program import Program, load_program
 from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
+from bot.services.outbox import OutboxSender
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.i18n import CatalogI18n, create_i18n
-from bot.telegram.outbox_sender import OutboxSender
+from bot.telegram.notices import Outgoing
+from bot.telegram.outbox_sender import TelegramCourier
 from bot.telegram.polling import poll
 from storage.engine import create_engine
 from storage.migrate import pending_revisions, upgrade
@@ -96,9 +98,9 @@ class App:
         return create_dispatcher(self.ctx, self.i18n, storage, isolation)
 
     @cached_property
-    def sender(self) -> OutboxSender:
+    def sender(self) -> OutboxSender[Outgoing]:
         return OutboxSender(
-            self.ctx, self.bot, self.i18n, rate=self.settings.broadcast_rate,
+            self.ctx, TelegramCourier(self.ctx, self.bot, self.i18n), rate=self.settings.broadcast_rate,
             hooks=[broadcasts.release_due, broadcasts.report_finished],
         )
 

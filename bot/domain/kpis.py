@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
+from bot.domain.delivery import DeliveryStatus
 from bot.domain.digits import NotANumber, parse_int
 from bot.domain.errors import DomainError
 from bot.domain.surveys import CsatResult, NpsResult, percent
@@ -155,7 +156,7 @@ class ProgramStats:
     nps: NpsResult
     csat: CsatResult
     referrals: Referrals
-    messages: dict[str, int] = field(default_factory=dict)  # outbox rows created in P, by status
+    messages: dict[DeliveryStatus, int] = field(default_factory=dict)  # outbox rows created in P, by status
     series: list[SeriesPoint] = field(default_factory=list)
     top_rewards: list[RewardCount] = field(default_factory=list)  # most redeemed first
 

@@ -9,10 +9,12 @@ from typing import Any
 from bot.domain import errors
 from bot.domain.broadcasts import Segment
 from bot.domain.calendars import celebrations_between, month_bounds
-from bot.domain.delivery import MARKETING, SERVICE
+from bot.domain.delivery import MARKETING, SERVICE, DeliveryStatus
 from bot.services.ports import Context
 
-REPORT_FIELDS = ("sent", "blocked", "opted_out", "failed", "unknown")
+REPORT_FIELDS = (
+    DeliveryStatus.SENT, DeliveryStatus.BLOCKED, DeliveryStatus.OPTED_OUT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN,
+)
 TOKEN_ACTION = "broadcast"
 
 
@@ -130,13 +132,20 @@ async def _release(ctx: Context, uow: Any, broadcast: Any, now: datetime) -> int
             "payload": {"broadcast": broadcast.id},
             "category": MARKETING,
             "batch": batch,
-            "status": "blocked" if m.blocked_at is not None else ("pending" if m.marketing_opt_in else "opted_out"),
+            "status": _opening_status(m),
         }
         for m in members
     ]
     await uow.outbox.enqueue_many(rows, now=now)
     await uow.broadcasts.set_audience(broadcast.id, len(rows))
-    return sum(1 for row in rows if row["status"] == "pending")
+    return sum(1 for row in rows if row["status"] is DeliveryStatus.PENDING)
+
+
+def _opening_status(member: Any) -> DeliveryStatus:
+    """Rows that cannot go are closed as they are written, so the report counts them without a call."""
+    if member.blocked_at is not None:
+        return DeliveryStatus.BLOCKED
+    return DeliveryStatus.PENDING if member.marketing_opt_in else DeliveryStatus.OPTED_OUT
 
 
 async def release_due(ctx: Context) -> int:
@@ -167,7 +176,7 @@ async def report_finished(ctx: Context) -> int:
             if await uow.outbox.batch_is_open(batch):
                 continue
             counts = await uow.outbox.count_by_status(batch)
-            report = {name: counts.get(name, 0) for name in REPORT_FIELDS}
+            report = {status.value: counts.get(status, 0) for status in REPORT_FIELDS}
             if not await uow.broadcasts.finish(broadcast.id, now=now, report=report):
                 continue
             owner = await uow.members.by_telegram_id(broadcast.created_by)

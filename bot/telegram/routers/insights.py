@@ -17,6 +17,7 @@ from aiogram.utils.i18n import ngettext
 from babel.dates import get_month_names
 from hijridate import Gregorian
 
+from bot.domain.delivery import DeliveryStatus
 from bot.domain.errors import DomainError
 from bot.domain.kpis import ProgramStats, parse_days
 from bot.domain.program import pick_text
@@ -148,11 +149,11 @@ def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
         lines.append(
             _("✉️ Messages: {sent} sent · {waiting} waiting · {blocked} blocked or opted out · "
               "{failed} failed · {unknown} fate unknown").format(
-                sent=fmt.num(messages.get("sent", 0)),
-                waiting=fmt.num(messages.get("pending", 0) + messages.get("sending", 0)),
-                blocked=fmt.num(messages.get("blocked", 0) + messages.get("opted_out", 0)),
-                failed=fmt.num(messages.get("failed", 0)),
-                unknown=fmt.num(messages.get("unknown", 0)),
+                sent=fmt.num(messages.get(DeliveryStatus.SENT, 0)),
+                waiting=fmt.num(messages.get(DeliveryStatus.PENDING, 0) + messages.get(DeliveryStatus.SENDING, 0)),
+                blocked=fmt.num(messages.get(DeliveryStatus.BLOCKED, 0) + messages.get(DeliveryStatus.OPTED_OUT, 0)),
+                failed=fmt.num(messages.get(DeliveryStatus.FAILED, 0)),
+                unknown=fmt.num(messages.get(DeliveryStatus.UNKNOWN, 0)),
             )
         )
     return "\n".join(lines)
