@@ -52,7 +52,7 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
 from bot.domain.delivery import CONSENT_CATEGORIES, QUIET_CATEGORIES
-from bot.telegram import scheduled_notices  # noqa: F401  (registers the scheduled messages' renderers)
+from bot.telegram import scheduled_notices, shop_notices  # noqa: F401  (register their renderers)
 from bot.telegram.notices import UnknownNotice, load_data, render
 from bot.telegram.render import Fmt
 
