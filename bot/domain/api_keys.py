@@ -6,6 +6,7 @@ SHA-256 of the key is what the database keeps, and a stolen table gives
 nobody a usable key. The first characters stay readable (`prefix`) so an
 operator can tell keys apart in `wafa apikey list`.
 """
+
 from __future__ import annotations
 
 import hashlib

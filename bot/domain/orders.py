@@ -9,6 +9,7 @@ take back are the order's points in proportion to the amount refunded,
 computed on the running total so that rounding never drifts (the refund
 that completes the order takes back exactly what is left).
 """
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ international digits without the `+`. Google's libphonenumber (the
 country code is read in `region` (the order's billing country, else
 `DEFAULT_REGION`).
 """
+
 from __future__ import annotations
 
 import phonenumbers
@@ -17,10 +18,33 @@ from bot.domain.digits import to_latin
 # default region for numbers written without a country code. Currencies
 # shared by many countries (USD, EUR, …) give none. IRT is the toman.
 _CURRENCY_REGION = {
-    "AED": "AE", "AFN": "AF", "BHD": "BH", "DZD": "DZ", "EGP": "EG", "GBP": "GB", "IQD": "IQ",
-    "IRR": "IR", "IRT": "IR", "JOD": "JO", "KWD": "KW", "LBP": "LB", "LYD": "LY", "MAD": "MA",
-    "OMR": "OM", "PKR": "PK", "QAR": "QA", "SAR": "SA", "SDG": "SD", "SYP": "SY", "TND": "TN",
-    "TRY": "TR", "YER": "YE", "INR": "IN", "JPY": "JP", "CAD": "CA", "TJS": "TJ",
+    "AED": "AE",
+    "AFN": "AF",
+    "BHD": "BH",
+    "DZD": "DZ",
+    "EGP": "EG",
+    "GBP": "GB",
+    "IQD": "IQ",
+    "IRR": "IR",
+    "IRT": "IR",
+    "JOD": "JO",
+    "KWD": "KW",
+    "LBP": "LB",
+    "LYD": "LY",
+    "MAD": "MA",
+    "OMR": "OM",
+    "PKR": "PK",
+    "QAR": "QA",
+    "SAR": "SA",
+    "SDG": "SD",
+    "SYP": "SY",
+    "TND": "TN",
+    "TRY": "TR",
+    "YER": "YE",
+    "INR": "IN",
+    "JPY": "JP",
+    "CAD": "CA",
+    "TJS": "TJ",
 }
 
 

@@ -5,6 +5,7 @@ whatever its body), parsed with JSON numbers as decimals, and validated by
 the pydantic models of `bot.http.schemas`, whose schemas and examples make
 the OpenAPI document.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,18 +39,22 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     texts = {
-        401: "Missing, unknown or revoked API key.", 403: "The key lacks this route's scope.",
-        404: "Not found.", 409: "Conflict with an earlier request.", 410: "Gone (expired).",
-        413: "Body over 64 KiB.", 422: "Malformed JSON or an invalid field (named in the error).",
+        401: "Missing, unknown or revoked API key.",
+        403: "The key lacks this route's scope.",
+        404: "Not found.",
+        409: "Conflict with an earlier request.",
+        410: "Gone (expired).",
+        413: "Body over 64 KiB.",
+        422: "Malformed JSON or an invalid field (named in the error).",
     }
     return {status: {"model": ErrorOut, "description": texts[status]} for status in statuses}
 
 
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     extra = model.model_config.get("json_schema_extra") or {}
-    examples = extra.get("examples", []) if isinstance(extra, dict) else []
+    examples = extra.get("examples") if isinstance(extra, dict) else None
     content: dict[str, Any] = {"schema": model.model_json_schema()}
-    if examples:
+    if isinstance(examples, list) and examples:
         content["example"] = examples[0]
     return {"requestBody": {"required": True, "content": {"application/json": content}}}
 
@@ -72,7 +77,9 @@ def create_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["api"])
 
     @router.get(
-        "/members/{ref}", response_model=MemberOut, responses=_errors(401, 403, 404, 409, 422),
+        "/members/{ref}",
+        response_model=MemberOut,
+        responses=_errors(401, 403, 404, 409, 422),
         summary="A member by code, Telegram id, @username or phone",
     )
     async def get_member(ref: str, request: Request, key: KeyInfo = Depends(require("members:read"))) -> MemberOut:
@@ -81,15 +88,25 @@ def create_router() -> APIRouter:
         tiers = ctx.program.tiers
         index = min(member.tier, len(tiers) - 1)
         return MemberOut(
-            code=member.code, first_name=member.first_name, language=member.language,
-            tier=pick_text(dict(tiers[index].name), "en"), tier_index=index,
-            balance=member.balance, joined_at=member.joined_at,
+            code=member.code,
+            first_name=member.first_name,
+            language=member.language,
+            tier=pick_text(dict(tiers[index].name), "en"),
+            tier_index=index,
+            balance=member.balance,
+            joined_at=member.joined_at,
         )
 
     @router.post(
-        "/purchases", status_code=201, response_model=PurchaseOut, openapi_extra=_body_doc(PurchaseIn),
+        "/purchases",
+        status_code=201,
+        response_model=PurchaseOut,
+        openapi_extra=_body_doc(PurchaseIn),
         responses={
-            200: {"model": PurchaseOut, "description": "This order_id was recorded before: the first result, nothing changed."},
+            200: {
+                "model": PurchaseOut,
+                "description": "This order_id was recorded before: the first result, nothing changed.",
+            },
             202: {"model": PendingOut, "description": "No member has this phone yet: the points wait (SPEC §9.3)."},
             **_errors(401, 403, 404, 409, 413, 422),
         },
@@ -99,8 +116,13 @@ def create_router() -> APIRouter:
         body = await read_body(request, PurchaseIn)
         deps = deps_of(request)
         result = await orders.record_purchase(
-            deps.ctx, source="api", order_id=body.order_id, member_ref=body.member,
-            amount_text=body.amount, note=body.note, via=f"api:{key.name}",
+            deps.ctx,
+            source="api",
+            order_id=body.order_id,
+            member_ref=body.member,
+            amount_text=body.amount,
+            note=body.note,
+            via=f"api:{key.name}",
         )
         if not result.replayed:
             deps.wake_outbox()
@@ -108,11 +130,16 @@ def create_router() -> APIRouter:
             out: BaseModel = PendingOut(order_id=result.order_id, points=result.points)
             return JSONResponse(out.model_dump(mode="json"), status_code=202)
         assert result.member_code is not None and result.balance is not None
-        out = PurchaseOut(order_id=result.order_id, member=result.member_code, points=result.points, balance=result.balance)
+        out = PurchaseOut(
+            order_id=result.order_id, member=result.member_code, points=result.points, balance=result.balance
+        )
         return JSONResponse(out.model_dump(mode="json"), status_code=200 if result.replayed else 201)
 
     @router.post(
-        "/refunds", status_code=201, response_model=RefundOut, openapi_extra=_body_doc(RefundIn),
+        "/refunds",
+        status_code=201,
+        response_model=RefundOut,
+        openapi_extra=_body_doc(RefundIn),
         responses={
             200: {"model": RefundOut, "description": "This refund_id was recorded before: the first result."},
             **_errors(401, 403, 404, 409, 413, 422),
@@ -123,27 +150,40 @@ def create_router() -> APIRouter:
         body = await read_body(request, RefundIn)
         deps = deps_of(request)
         result = await orders.record_refund(
-            deps.ctx, source="api", refund_id=body.refund_id, order_id=body.order_id,
-            amount_text=body.amount, via=f"api:{key.name}",
+            deps.ctx,
+            source="api",
+            refund_id=body.refund_id,
+            order_id=body.order_id,
+            amount_text=body.amount,
+            via=f"api:{key.name}",
         )
         if not result.replayed:
             deps.wake_outbox()
         out = RefundOut(
-            refund_id=result.refund_id, order_id=result.order_id, reversed=result.reversed,
-            unrecovered=result.unrecovered, balance=result.balance,
+            refund_id=result.refund_id,
+            order_id=result.order_id,
+            reversed=result.reversed,
+            unrecovered=result.unrecovered,
+            balance=result.balance,
         )
         return JSONResponse(out.model_dump(mode="json"), status_code=200 if result.replayed else 201)
 
     @router.get(
-        "/vouchers/{code}", response_model=VoucherOut, responses=_errors(401, 403, 404),
+        "/vouchers/{code}",
+        response_model=VoucherOut,
+        responses=_errors(401, 403, 404),
         summary="A voucher's status, without using it",
     )
     async def voucher(code: str, request: Request, key: KeyInfo = Depends(require("vouchers:write"))) -> VoucherOut:
         view = await vouchers.voucher_status(deps_of(request).ctx, code)
-        return _voucher_out(view.code, view.status, view.reward, view.member, view.created_at, view.expires_at, view.used_at)
+        return _voucher_out(
+            view.code, view.status, view.reward, view.member, view.created_at, view.expires_at, view.used_at
+        )
 
     @router.post(
-        "/vouchers/{code}/redeem", response_model=VoucherOut, responses=_errors(401, 403, 404, 409, 410),
+        "/vouchers/{code}/redeem",
+        response_model=VoucherOut,
+        responses=_errors(401, 403, 404, 409, 410),
         summary="Use a voucher, as /redeem at the counter",
         description="Send the same `Idempotency-Key` header again to retry safely: the second call answers 200 "
         "with the first result instead of 409 voucher_used.",
@@ -157,7 +197,11 @@ def create_router() -> APIRouter:
         deps = deps_of(request)
         attempt = idempotency_key or uuid.uuid4().hex
         result = await vouchers.redeem_voucher(
-            deps.ctx, staff_id=0, text=code, key=f"api:{key.name}:redeem:{attempt}"[:160], via=f"api:{key.name}",
+            deps.ctx,
+            staff_id=0,
+            text=code,
+            key=f"api:{key.name}:redeem:{attempt}"[:160],
+            via=f"api:{key.name}",
         )
         deps.wake_outbox()
         v = result.voucher
@@ -170,11 +214,17 @@ def _voucher_out(code: str, status: str, reward: Any, member: Any, created: Any,
     reward_out = None
     if reward is not None:
         reward_out = RewardOut(
-            id=reward.id, name=dict(reward.name), kind=reward.kind,
+            id=reward.id,
+            name=dict(reward.name),
+            kind=reward.kind,
             value=str(reward.value) if reward.value is not None else None,
         )
     return VoucherOut(
-        code=code, status=status,  # type: ignore[arg-type]
-        reward=reward_out, member=member.code if member is not None else None,
-        created_at=created, expires_at=expires, used_at=used,
+        code=code,
+        status=status,  # type: ignore[arg-type]
+        reward=reward_out,
+        member=member.code if member is not None else None,
+        created_at=created,
+        expires_at=expires,
+        used_at=used,
     )

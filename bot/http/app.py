@@ -1,4 +1,5 @@
 """The HTTP app factory: one FastAPI app per bot process (SPEC §9)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI

@@ -1,5 +1,6 @@
 """`Authorization: Bearer <key>` and the route's scope (SPEC §9.1): 401 for a
 missing, unknown or revoked key, 403 for a key without the scope."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

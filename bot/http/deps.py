@@ -1,4 +1,5 @@
 """What the HTTP app needs from the rest of the process, handed over by the composition root."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

@@ -3,6 +3,7 @@
 Domain errors keep their codes; each is given its HTTP status and an
 English sentence here. Validation errors name the field.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,39 +54,68 @@ DOMAIN_ERRORS: dict[str, tuple[int, str, str | None, Describe]] = {
     "member_not_found": (404, "member_not_found", "member", lambda e: f"No member matches {_q(e)!r}."),
     "member_forgotten": (404, "member_not_found", "member", lambda e: f"No member matches {_q(e)!r}."),
     "ambiguous_member": (
-        409, "ambiguous_member", "member",
+        409,
+        "ambiguous_member",
+        "member",
         lambda e: f"More than one member matches {_q(e)!r}; use the member code.",
     ),
     "invalid_phone": (
-        422, "invalid_phone", "member",
-        lambda e: f"{_q(e)!r} is not a valid phone number"
-        + ("" if e.details.get("region") else "; write it with its country code (or set DEFAULT_REGION)") + ".",
+        422,
+        "invalid_phone",
+        "member",
+        lambda e: (
+            f"{_q(e)!r} is not a valid phone number"
+            + ("" if e.details.get("region") else "; write it with its country code (or set DEFAULT_REGION)")
+            + "."
+        ),
     ),
     "invalid_amount": (
-        422, "invalid_amount", "amount",
-        lambda e: "The amount must be a positive number with at most two decimals"
-        + (f", at least {e.details['minimum']}" if e.details.get("minimum") else "") + ".",
+        422,
+        "invalid_amount",
+        "amount",
+        lambda e: (
+            "The amount must be a positive number with at most two decimals"
+            + (f", at least {e.details['minimum']}" if e.details.get("minimum") else "")
+            + "."
+        ),
     ),
     "amount_too_large": (
-        422, "amount_too_large", "amount",
+        422,
+        "amount_too_large",
+        "amount",
         lambda e: f"The amount is above the program's maximum purchase of {e.details.get('maximum')}.",
     ),
-    "note_too_long": (422, "note_too_long", "note", lambda e: f"The note is longer than {e.details.get('limit')} characters."),
+    "note_too_long": (
+        422,
+        "note_too_long",
+        "note",
+        lambda e: f"The note is longer than {e.details.get('limit')} characters.",
+    ),
     "invalid_reference": (
-        422, "invalid_reference", None,
-        lambda e: f"{e.details.get('field')} must be 1-64 letters, digits or . _ : / # -, starting with a letter or digit.",
+        422,
+        "invalid_reference",
+        None,
+        lambda e: (
+            f"{e.details.get('field')} must be 1-64 letters, digits or . _ : / # -, starting with a letter or digit."
+        ),
     ),
     "order_conflict": (
-        409, "order_conflict", "order_id",
+        409,
+        "order_conflict",
+        "order_id",
         lambda e: f"Order {_q(e, 'order_id')!r} was recorded before with another member or amount.",
     ),
     "order_not_found": (404, "order_not_found", "order_id", lambda e: f"No order {_q(e, 'order_id')!r} was recorded."),
     "refund_conflict": (
-        409, "refund_conflict", "refund_id",
+        409,
+        "refund_conflict",
+        "refund_id",
         lambda e: f"Refund {_q(e, 'refund_id')!r} was recorded before for another order or amount.",
     ),
     "refund_exceeds_order": (
-        422, "refund_exceeds_order", "amount",
+        422,
+        "refund_exceeds_order",
+        "amount",
         lambda e: f"Refunds of an order cannot exceed it: {e.details.get('remaining')} is left to refund.",
     ),
     "voucher_mistyped": (404, "voucher_not_found", "code", lambda e: "No such voucher: the code is mistyped."),

@@ -1,6 +1,7 @@
 """For operators (SPEC §9): `/healthz` (the process runs), `/readyz` (the
 database answers and the schema is current, else 503 with the reason),
 `/metrics` (Prometheus text format)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -6,6 +6,7 @@ client that trickles its body is cut off after `BODY_TIMEOUT` seconds: it
 ties up only its own connection's task, never the event loop, and never
 for long.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,11 +42,17 @@ class _TooSlow(Exception):
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

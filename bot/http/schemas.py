@@ -1,5 +1,6 @@
 """Request and response bodies of `/api/v1` (SPEC §9.1), with the examples the
 OpenAPI document shows at `/api/docs`."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,7 +34,9 @@ class PurchaseIn(_In):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"order_id": "A-1001", "member": "W7K2QF", "amount": "120.50", "note": "2 lattes"}]},
+        json_schema_extra={
+            "examples": [{"order_id": "A-1001", "member": "W7K2QF", "amount": "120.50", "note": "2 lattes"}]
+        },
     )
 
     @field_validator("member", mode="before")

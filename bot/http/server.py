@@ -6,6 +6,7 @@ gives a free port whose number is known. uvicorn's own signal handlers are
 left out: SIGTERM belongs to the bot, which stops the server in order
 (requests in flight finish, then the database closes).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,6 +1,7 @@
 """The Telegram webhook route (`wafa webhook`): the secret header checked in
 constant time, then the raw update handed to the Telegram layer's function,
 handled inside the request (Telegram counts it delivered only then)."""
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """API keys (`wafa apikey create|list|revoke`, SPEC §9.1) and checking one on a request."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

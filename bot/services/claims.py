@@ -8,6 +8,7 @@ credited to them once, under the order's ledger key, with the expiry the
 purchase would have had. Claims are in `/member` and `/mydata`, go with
 `/forget`, and expire with the program's expiry (the `expiry` job).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,9 +63,16 @@ async def credit_claims(ctx: Context, uow: UnitOfWork, member: Any, phone: str, 
     credited_orders: list[int] = []
     for claim, order in waiting:
         if claim.points and await credit(
-            ctx, uow, member, claim.points, Kind.PURCHASE,
-            key=order_key(order.source, order.reference), now=now,
-            purchase_amount=order.amount, note=order.note, earned_at=order.created_at,
+            ctx,
+            uow,
+            member,
+            claim.points,
+            Kind.PURCHASE,
+            key=order_key(order.source, order.reference),
+            now=now,
+            purchase_amount=order.amount,
+            note=order.note,
+            earned_at=order.created_at,
         ):
             points += claim.points
             orders += 1
@@ -82,8 +90,12 @@ async def credit_claims(ctx: Context, uow: UnitOfWork, member: Any, phone: str, 
     for _claim, order in waiting:
         order.member_id, order.balance_after = member.id, member.balance
     uow.audit.record(
-        actor_id=member.telegram_id or 0, action="claims_credited", member_id=member.id, now=now,
-        points=points, orders=[order.reference for _claim, order in waiting],
+        actor_id=member.telegram_id or 0,
+        action="claims_credited",
+        member_id=member.id,
+        now=now,
+        points=points,
+        orders=[order.reference for _claim, order in waiting],
     )
     return points, orders
 
@@ -119,7 +131,8 @@ async def member_claims(ctx: Context, member: Any) -> MemberClaims:
         rows = await uow.claims.of_member(member.id, member.phone)
     credited = sum(order.points for claim, order in rows if claim.status == "credited")
     waiting = sum(
-        claim.points for claim, _order in rows
+        claim.points
+        for claim, _order in rows
         if claim.status == "pending" and (claim.expires_at is None or claim.expires_at > now)
     )
     return MemberClaims(credited, waiting, len(rows))

@@ -9,6 +9,7 @@ nothing. A purchase for a phone nobody has yet waits as a claim
 never more than the balance: what was already spent is reported as
 unrecovered.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -126,9 +127,16 @@ async def record_purchase(
         if existing is not None:
             return await _replay(uow, existing, customer, amount)
         order = await uow.orders.create(
-            source=source, reference=reference, member_id=customer.member.id if customer.member else None,
-            amount=amount, points=0, refunded_amount=Decimal(0), refunded_points=0,
-            note=note, via=via[:80], created_at=now,
+            source=source,
+            reference=reference,
+            member_id=customer.member.id if customer.member else None,
+            amount=amount,
+            points=0,
+            refunded_amount=Decimal(0),
+            refunded_points=0,
+            note=note,
+            via=via[:80],
+            created_at=now,
         )
         if order is None:  # the same order, a moment earlier, from another request
             raced = await uow.orders.get(source, reference)
@@ -150,8 +158,15 @@ async def record_purchase(
                 order_id=order.id, phone=customer.phone, points=order.points, now=now, expires_at=expires
             )
         uow.audit.record(
-            actor_id=API_ACTOR, action="order_purchase", member_id=member.id if member else None, now=now,
-            source=source, order=reference, amount=str(amount), points=order.points, via=via,
+            actor_id=API_ACTOR,
+            action="order_purchase",
+            member_id=member.id if member else None,
+            now=now,
+            source=source,
+            order=reference,
+            amount=str(amount),
+            points=order.points,
+            via=via,
             pending=member is None,
         )
         await uow.commit()
@@ -232,12 +247,21 @@ async def record_refund(
         if amount <= 0 or amount > remaining:
             raise RefundExceedsOrder(order_id=reference, remaining=str(remaining), amount=str(amount))
         share = refund_share(
-            order_amount=order.amount, order_points=order.points,
-            refunded_before=order.refunded_amount, amount=amount,
+            order_amount=order.amount,
+            order_points=order.points,
+            refunded_before=order.refunded_amount,
+            amount=amount,
         )
         refund = await uow.orders.create_refund(
-            source=source, reference=refund_ref, order_id=order.id, amount=amount, points=share,
-            reversed=0, unrecovered=0, via=via[:80], created_at=now,
+            source=source,
+            reference=refund_ref,
+            order_id=order.id,
+            amount=amount,
+            points=share,
+            reversed=0,
+            unrecovered=0,
+            via=via[:80],
+            created_at=now,
         )
         assert refund is not None  # the order's lock serialises refunds of one order
         member = None
@@ -247,8 +271,14 @@ async def record_refund(
             taken = min(share, member.balance)
             if taken:
                 await debit(
-                    ctx, uow, member, taken, Kind.REVERSAL,
-                    key=f"refund:{source}:{refund_ref}", now=now, note=f"{source} {reference}"[:200],
+                    ctx,
+                    uow,
+                    member,
+                    taken,
+                    Kind.REVERSAL,
+                    key=f"refund:{source}:{refund_ref}",
+                    now=now,
+                    note=f"{source} {reference}"[:200],
                 )
                 await uow.members.refresh(member)
             refund.reversed, refund.unrecovered, refund.balance_after = taken, share - taken, member.balance
@@ -271,9 +301,18 @@ async def record_refund(
         order.refunded_amount += amount
         order.refunded_points += share
         uow.audit.record(
-            actor_id=API_ACTOR, action="order_refund", member_id=order.member_id, now=now,
-            source=source, order=reference, refund=refund_ref, amount=str(amount), points=share,
-            reversed=refund.reversed, unrecovered=refund.unrecovered, via=via,
+            actor_id=API_ACTOR,
+            action="order_refund",
+            member_id=order.member_id,
+            now=now,
+            source=source,
+            order=reference,
+            refund=refund_ref,
+            amount=str(amount),
+            points=share,
+            reversed=refund.reversed,
+            unrecovered=refund.unrecovered,
+            via=via,
         )
         await uow.commit()
         return _refund_result(refund, reference, member is None, replayed=False)

@@ -55,7 +55,11 @@ class Context(Protocol):
     program: Program
     owners: frozenset[int]
     zone: ZoneInfo
-    region: str | None  # DEFAULT_REGION: phone numbers written without a country code
+
+    @property
+    def region(self) -> str | None:
+        """DEFAULT_REGION: where phone numbers written without a country code are read."""
+        ...
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
 

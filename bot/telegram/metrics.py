@@ -2,6 +2,7 @@
 and outcome with their handling time (a dispatcher middleware) and Bot API
 calls with their 429s (a session middleware, so replies, the outbox and the
 jobs are all counted)."""
+
 from __future__ import annotations
 
 import time

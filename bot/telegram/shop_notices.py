@@ -1,4 +1,5 @@
 """Messages about purchases and refunds that came from the shop's systems (SPEC §9)."""
+
 from __future__ import annotations
 
 from decimal import Decimal

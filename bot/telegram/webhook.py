@@ -10,6 +10,7 @@ requests in flight finish before the process exits. Replicas share
 PostgreSQL (and Redis for conversation state); the outbox lease makes sure
 each message is sent by exactly one of them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,7 @@ def update_feeder(dispatcher: Dispatcher, bot: Bot) -> Callable[[bytes], Awaitab
 
     async def feed(body: bytes) -> None:
         update = Update.model_validate_json(body, context={"bot": bot})
-        answer = await dispatcher.feed_webhook_update(bot, update)
+        answer: TelegramMethod[Any] | None = await dispatcher.feed_webhook_update(bot, update)
         if isinstance(answer, TelegramMethod):  # a handler that returns a method: call it
             await bot(answer)
 

@@ -38,5 +38,8 @@ class ApiKeyRepository:
 
     async def touch(self, key_id: int, *, now: datetime) -> None:
         await self.session.execute(
-            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now).execution_options(synchronize_session=False)
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
         )

@@ -17,7 +17,5 @@ class OperationsRepository:
 
     async def outbox_by_status(self) -> dict[str, int]:
         # The (status, not_before) index makes this an index-only count.
-        rows = await self.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        )
+        rows = await self.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
         return {status: int(count) for status, count in rows.all()}

@@ -27,7 +27,7 @@ class SlowSends(BotAPIStandIn):
         return await super().handle(method, params)
 
 
-async def start_bot(url: str, database: str, token: str) -> asyncio.subprocess.Process:
+async def start_bot(url: str, database: str, token: str, **extra: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": token,
@@ -35,6 +35,8 @@ async def start_bot(url: str, database: str, token: str) -> asyncio.subprocess.P
         "DATABASE_URL": database,
         "ADMIN_IDS": str(OWNER),
         "PROGRAM_FILE": "",
+        "PORT": "0",  # the HTTP side on any free port: never a fixed one in tests
+        **extra,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,

@@ -1,6 +1,7 @@
 """`/api/v1` through the real ASGI app (SPEC §9.1), on SQLite and PostgreSQL:
 keys and scopes, members, purchases earning as /award does, refunds, vouchers,
 and every bad input with its status, changing nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,9 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.services import api_keys
 from storage.models import AuditEntry, LedgerEntry, Member, OrderRefund, OutboxMessage, ShopOrder
-from tests.http.conftest import bearer
 from tests.handlers.rewards_support import vouchers_of
 from tests.handlers.test_rewards_flow import redeem_in_two_taps
+from tests.http.conftest import bearer
 from tests.support import EMMA, LAYLA, OWNER, Chat, FakeClock, Person
 
 
@@ -89,8 +90,16 @@ async def test_member_by_code_id_username_and_phone_in_any_digits(
 ) -> None:
     member = await join(chat, EMMA)
     await chat.share_contact(EMMA, "966501234567")
-    for ref in (member.code, member.code.lower(), str(EMMA.id), "@emma_w", "+966501234567", "0501234567",
-                "٠٥٠١٢٣٤٥٦٧", "+966 50 123 4567"):
+    for ref in (
+        member.code,
+        member.code.lower(),
+        str(EMMA.id),
+        "@emma_w",
+        "+966501234567",
+        "0501234567",
+        "٠٥٠١٢٣٤٥٦٧",
+        "+966 50 123 4567",
+    ):
         answer = await http.get(f"/api/v1/members/{ref}", headers=bearer(key))
         assert answer.status_code == 200, (ref, answer.text)
         body = answer.json()
@@ -108,7 +117,8 @@ async def test_purchase_earns_as_award_does_and_the_member_is_told(
 ) -> None:
     member = await join(chat, LAYLA)
     answer = await http.post(
-        "/api/v1/purchases", headers=bearer(key),
+        "/api/v1/purchases",
+        headers=bearer(key),
         json={"order_id": "A-1001", "member": member.code, "amount": "١٢٠٫٥٠", "note": "2 lattes"},
     )
     assert answer.status_code == 201, answer.text
@@ -116,7 +126,12 @@ async def test_purchase_earns_as_award_does_and_the_member_is_told(
     async with app.ctx.uow(readonly=True) as uow:
         entry = await uow.ledger.by_key("order:api:A-1001")
         audit = list(await uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "order_purchase")))
-    assert entry is not None and entry.kind == "purchase" and entry.amount == Decimal("120.50") and entry.note == "2 lattes"
+    assert (
+        entry is not None
+        and entry.kind == "purchase"
+        and entry.amount == Decimal("120.50")
+        and entry.note == "2 lattes"
+    )
     assert audit and audit[0].details["via"] == "api:pos-1"
     await chat.deliver_outbox()
     notice = chat.standin.messages(LAYLA.id)[-1].text
@@ -128,7 +143,9 @@ async def test_tier_multiplier_and_campaign_apply_as_at_the_counter(
 ) -> None:
     member = await join(chat, EMMA)
     await chat.say(OWNER, "/campaign 2 48h")
-    answer = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "C-1", "member": member.code, "amount": 100})
+    answer = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "C-1", "member": member.code, "amount": 100}
+    )
     assert answer.status_code == 201 and answer.json()["points"] == 200
 
 
@@ -136,13 +153,21 @@ async def test_same_order_again_is_200_with_the_first_result_and_another_member_
     app: App, chat: Chat, http: httpx.AsyncClient, key: str
 ) -> None:
     emma, layla = await join(chat, EMMA), await join(chat, LAYLA)
-    first = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": emma.code, "amount": "50"})
+    first = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": emma.code, "amount": "50"}
+    )
     assert first.status_code == 201
     before = await snapshot(app)
-    again = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": "@emma_w", "amount": 50})
+    again = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": "@emma_w", "amount": 50}
+    )
     assert again.status_code == 200 and again.json() == first.json()
-    other_member = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": layla.code, "amount": "50"})
-    other_amount = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": emma.code, "amount": "51"})
+    other_member = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": layla.code, "amount": "50"}
+    )
+    other_amount = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": emma.code, "amount": "51"}
+    )
     for answer in (other_member, other_amount):
         assert answer.status_code == 409 and answer.json()["error"]["code"] == "order_conflict"
     assert await snapshot(app) == before
@@ -160,7 +185,9 @@ async def test_the_same_order_posted_twenty_times_at_once_earns_once(
     assert await balance_of(app, EMMA) == 120
     async with app.ctx.uow(readonly=True) as uow:
         assert await uow.ledger.sum_for(member.id) == 120
-        receipts = await uow.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "points_awarded"))
+        receipts = await uow.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "points_awarded")
+        )
     assert receipts == 1
 
 
@@ -196,7 +223,8 @@ async def test_bad_purchases_get_their_status_and_change_nothing(
     malformed = await http.post("/api/v1/purchases", headers=bearer(key), content=b'{"order_id": ')
     assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "malformed_json"
     huge = await http.post(
-        "/api/v1/purchases", headers={**bearer(key), "Content-Type": "application/json"},
+        "/api/v1/purchases",
+        headers={**bearer(key), "Content-Type": "application/json"},
         content=b'{"note": "' + b"x" * (65 * 1024) + b'"}',
     )
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "body_too_large"
@@ -213,11 +241,17 @@ async def test_bad_purchases_get_their_status_and_change_nothing(
 async def test_a_phone_nobody_has_yet_is_202_and_the_points_wait(
     app: App, chat: Chat, http: httpx.AsyncClient, key: str
 ) -> None:
-    answer = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "0501234567", "amount": "80"})
+    answer = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "0501234567", "amount": "80"}
+    )
     assert answer.status_code == 202 and answer.json()["status"] == "pending_claim" and answer.json()["points"] == 80
-    again = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "+966501234567", "amount": "80"})
+    again = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "+966501234567", "amount": "80"}
+    )
     assert again.status_code == 202
-    conflict = await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "+966501234568", "amount": "80"})
+    conflict = await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "W-1", "member": "+966501234568", "amount": "80"}
+    )
     assert conflict.status_code == 409
     async with app.ctx.uow(readonly=True) as uow:
         assert await uow.claims.waiting_for("+966501234567", now=app.ctx.now()) == (1, 80)
@@ -229,20 +263,32 @@ async def test_refunds_take_back_proportionally_once_and_never_beyond_the_order(
     app: App, chat: Chat, http: httpx.AsyncClient, key: str
 ) -> None:
     member = await join(chat, EMMA)
-    await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "300"})
-    part = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "100"})
+    await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "300"}
+    )
+    part = await http.post(
+        "/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "100"}
+    )
     assert part.status_code == 201, part.text
     assert part.json() == {"refund_id": "R-1", "order_id": "A-1", "reversed": 100, "unrecovered": 0, "balance": 220}
-    again = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "100"})
+    again = await http.post(
+        "/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "100"}
+    )
     assert again.status_code == 200 and again.json() == part.json()
     before = await snapshot(app)
-    over = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-2", "order_id": "A-1", "amount": "200.01"})
+    over = await http.post(
+        "/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-2", "order_id": "A-1", "amount": "200.01"}
+    )
     assert over.status_code == 422 and over.json()["error"]["code"] == "refund_exceeds_order"
-    conflict = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "99"})
+    conflict = await http.post(
+        "/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1", "amount": "99"}
+    )
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "refund_conflict"
     unknown = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-9", "order_id": "NOPE"})
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "order_not_found"
-    zero = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-3", "order_id": "A-1", "amount": "0"})
+    zero = await http.post(
+        "/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-3", "order_id": "A-1", "amount": "0"}
+    )
     assert zero.status_code == 422
     assert await snapshot(app) == before
     rest = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-4", "order_id": "A-1"})
@@ -259,7 +305,9 @@ async def test_points_already_spent_are_reported_unrecovered_and_the_balance_nev
     app: App, chat: Chat, http: httpx.AsyncClient, key: str
 ) -> None:
     member = await join(chat, EMMA)
-    await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"})
+    await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"}
+    )
     await chat.say(OWNER, f"/adjust {member.code} -190 spent at the counter")
     assert await balance_of(app, EMMA) == 30
     answer = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": "R-1", "order_id": "A-1"})
@@ -272,10 +320,14 @@ async def test_three_uneven_refunds_take_back_exactly_the_orders_points(
     app: App, chat: Chat, http: httpx.AsyncClient, key: str
 ) -> None:
     member = await join(chat, EMMA)
-    await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "100"})
+    await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "100"}
+    )
     reversed_total = 0
     for n, amount in enumerate(("33.33", "33.33", "33.34")):
-        answer = await http.post("/api/v1/refunds", headers=bearer(key), json={"refund_id": f"R-{n}", "order_id": "A-1", "amount": amount})
+        answer = await http.post(
+            "/api/v1/refunds", headers=bearer(key), json={"refund_id": f"R-{n}", "order_id": "A-1", "amount": amount}
+        )
         reversed_total += answer.json()["reversed"]
     assert reversed_total == 100 and await balance_of(app, EMMA) == 20
 
@@ -286,7 +338,9 @@ async def test_voucher_status_and_redeem_as_at_the_counter(
 ) -> None:
     await app.prepare_database()  # the café's seeded rewards
     member = await join(chat, EMMA)
-    await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"})
+    await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"}
+    )
     await redeem_in_two_taps(chat, EMMA, "Free coffee")
     voucher = (await vouchers_of(app, member.id))[0]
     status = await http.get(f"/api/v1/vouchers/{voucher.code.lower()}", headers=bearer(key))
@@ -295,7 +349,9 @@ async def test_voucher_status_and_redeem_as_at_the_counter(
     assert status.json()["reward"]["name"]["en"] == "Free coffee"
     used = await http.post(f"/api/v1/vouchers/{voucher.code}/redeem", headers={**bearer(key), "Idempotency-Key": "t-1"})
     assert used.status_code == 200 and used.json()["status"] == "used" and used.json()["used_at"]
-    retry = await http.post(f"/api/v1/vouchers/{voucher.code}/redeem", headers={**bearer(key), "Idempotency-Key": "t-1"})
+    retry = await http.post(
+        f"/api/v1/vouchers/{voucher.code}/redeem", headers={**bearer(key), "Idempotency-Key": "t-1"}
+    )
     assert retry.status_code == 200
     twice = await http.post(f"/api/v1/vouchers/{voucher.code}/redeem", headers=bearer(key))
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "voucher_used"
@@ -306,10 +362,14 @@ async def test_voucher_status_and_redeem_as_at_the_counter(
     assert (await http.post(f"/api/v1/vouchers/{voucher.code}/redeem", headers=bearer(reader))).status_code == 403
 
 
-async def test_an_expired_voucher_is_410(app: App, chat: Chat, http: httpx.AsyncClient, key: str, clock: FakeClock) -> None:
+async def test_an_expired_voucher_is_410(
+    app: App, chat: Chat, http: httpx.AsyncClient, key: str, clock: FakeClock
+) -> None:
     await app.prepare_database()
     member = await join(chat, EMMA)
-    await http.post("/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"})
+    await http.post(
+        "/api/v1/purchases", headers=bearer(key), json={"order_id": "A-1", "member": member.code, "amount": "200"}
+    )
     await redeem_in_two_taps(chat, EMMA, "Free coffee")
     voucher = (await vouchers_of(app, member.id))[0]
     clock.advance(days=40)
@@ -322,8 +382,13 @@ async def test_an_expired_voucher_is_410(app: App, chat: Chat, http: httpx.Async
 async def test_openapi_document_and_docs_page(http: httpx.AsyncClient) -> None:
     document = (await http.get("/api/openapi.json")).json()
     paths = document["paths"]
-    assert {"/api/v1/members/{ref}", "/api/v1/purchases", "/api/v1/refunds", "/api/v1/vouchers/{code}",
-            "/api/v1/vouchers/{code}/redeem"} <= set(paths)
+    assert {
+        "/api/v1/members/{ref}",
+        "/api/v1/purchases",
+        "/api/v1/refunds",
+        "/api/v1/vouchers/{code}",
+        "/api/v1/vouchers/{code}/redeem",
+    } <= set(paths)
     purchase = paths["/api/v1/purchases"]["post"]
     body = purchase["requestBody"]["content"]["application/json"]
     assert body["example"]["order_id"] == "A-1001" and "order_id" in body["schema"]["properties"]

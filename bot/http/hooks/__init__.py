@@ -8,6 +8,7 @@ webhook answers 200, and so does one that changes nothing (an unknown topic,
 an unpaid status, a redelivery, an order for another currency), so that the
 platform does not retry it; the body says what happened.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,13 @@ async def _purchase(deps: HttpDeps, platform: str, event: Paid) -> dict[str, Any
         return {**base, "outcome": "ignored", "reason": "no valid phone number"}
     try:
         result = await orders.record_purchase(
-            ctx, source=platform, order_id=event.order_id, member_ref=phone,
-            amount_text=str(event.amount), note=None, via=platform,
+            ctx,
+            source=platform,
+            order_id=event.order_id,
+            member_ref=phone,
+            amount_text=str(event.amount),
+            note=None,
+            via=platform,
         )
     except DomainError as exc:
         return {**base, "outcome": "refused", "reason": exc.code}
@@ -73,8 +79,13 @@ async def _refund(deps: HttpDeps, platform: str, event: Refunded) -> dict[str, A
     base = {"order_id": event.order_id, "refund_id": event.refund_id}
     try:
         result = await orders.record_refund(
-            deps.ctx, source=platform, refund_id=event.refund_id, order_id=event.order_id,
-            amount_text=str(event.amount) if event.amount is not None else None, via=platform, clamp=True,
+            deps.ctx,
+            source=platform,
+            refund_id=event.refund_id,
+            order_id=event.order_id,
+            amount_text=str(event.amount) if event.amount is not None else None,
+            via=platform,
+            clamp=True,
         )
     except OrderNotFound:
         return {**base, "outcome": "ignored", "reason": "no such order earned points"}
@@ -111,4 +122,3 @@ def create_router() -> APIRouter:
         return JSONResponse({"ok": True, "results": await apply(deps, platform, found)})
 
     return router
-

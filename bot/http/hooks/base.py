@@ -1,6 +1,7 @@
 """What a shop webhook means to Wafa, whatever the platform: a paid order, a
 refund, or nothing (SPEC §9.2). Each platform module turns its documented
 payload into these; `bot.http.hooks.apply` records them."""
+
 from __future__ import annotations
 
 import base64

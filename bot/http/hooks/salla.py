@@ -23,6 +23,7 @@ https://docs.salla.dev/doc-421119) and "Webhooks - Store Events: Order"
 
 The documented examples are kept as test fixtures (`tests/http/fixtures/salla_*.json`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -33,10 +34,18 @@ from bot.http.hooks.base import Event, Ignored, Paid, Refunded, field, goods, ma
 
 NAME = "salla"
 SIGNATURE = "X-Salla-Signature"
-ORDER_EVENTS = frozenset({
-    "order.created", "order.updated", "order.status.updated", "order.cancelled", "order.refunded",
-    "order.payment.updated", "order.total.price.updated", "order.products.updated",
-})
+ORDER_EVENTS = frozenset(
+    {
+        "order.created",
+        "order.updated",
+        "order.status.updated",
+        "order.cancelled",
+        "order.refunded",
+        "order.payment.updated",
+        "order.total.price.updated",
+        "order.products.updated",
+    }
+)
 EARNING = frozenset({"completed", "delivering", "delivered", "shipped"})
 TAKING_BACK = frozenset({"canceled", "cancelled", "restored", "refunded"})
 
@@ -54,7 +63,8 @@ def events(payload: Any, headers: Mapping[str, str]) -> list[Event]:
     data = field(payload, "data")
     if event not in ORDER_EVENTS or not isinstance(data, dict):
         return [Ignored(f"event {event}")]
-    order = data.get("order") if isinstance(data.get("order"), dict) else data
+    nested = data.get("order")
+    order: dict[str, Any] = nested if isinstance(nested, dict) else data
     order_id = text(order.get("id"))
     if order_id is None:
         return [Ignored("no order id")]
@@ -64,13 +74,15 @@ def events(payload: Any, headers: Mapping[str, str]) -> list[Event]:
         return [Refunded(f"{order_id}:{reason}", order_id, None)]
     if status not in EARNING:
         return [Ignored(f"status {status}")]
-    amounts = order.get("amounts") if isinstance(order.get("amounts"), dict) else {}
+    found_amounts = order.get("amounts")
+    amounts: dict[str, Any] = found_amounts if isinstance(found_amounts, dict) else {}
     total = money(amounts.get("total")) if amounts else money(order.get("total"))
     amount = goods(total, money(amounts.get("shipping_cost")), money(amounts.get("cash_on_delivery")))
     if amount is None:
         return [Ignored("no amount")]
     currency = text(field(amounts, "total", "currency")) or text(order.get("currency"))
-    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    found_customer = order.get("customer")
+    customer: dict[str, Any] = found_customer if isinstance(found_customer, dict) else {}
     mobile, code = text(customer.get("mobile")), text(customer.get("mobile_code"))
     phone = f"{code}{mobile}" if mobile and code and not mobile.startswith("+") else mobile
     return [Paid(order_id, amount, currency, phone, text(customer.get("country_code")))]

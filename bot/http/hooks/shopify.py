@@ -22,6 +22,7 @@ sample payloads (https://shopify.dev/docs/api/webhooks?reference=toml:
 
 Shopify's sample payloads are test fixtures (`tests/http/fixtures/shopify_*.json`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -66,13 +67,21 @@ def _paid(order: dict[str, Any]) -> Event:
         return Ignored("no order id or amount")
     currency = text(field(order, "total_price_set", "shop_money", "currency_code")) or text(order.get("currency"))
     phone = next(
-        (p for p in (
-            text(field(order, "customer", "phone")), text(order.get("phone")),
-            text(field(order, "billing_address", "phone")), text(field(order, "shipping_address", "phone")),
-        ) if p),
+        (
+            p
+            for p in (
+                text(field(order, "customer", "phone")),
+                text(order.get("phone")),
+                text(field(order, "billing_address", "phone")),
+                text(field(order, "shipping_address", "phone")),
+            )
+            if p
+        ),
         None,
     )
-    country = text(field(order, "billing_address", "country_code")) or text(field(order, "shipping_address", "country_code"))
+    country = text(field(order, "billing_address", "country_code")) or text(
+        field(order, "shipping_address", "country_code")
+    )
     return Paid(order_id, amount, currency, phone, country)
 
 
@@ -81,7 +90,8 @@ def _refund(refund: dict[str, Any]) -> Event:
     if refund_id is None or order_id is None:
         return Ignored("no refund or order id")
     paid = [
-        money(t.get("amount")) for t in refund.get("transactions") or []
+        money(t.get("amount"))
+        for t in refund.get("transactions") or []
         if isinstance(t, dict) and t.get("kind") == "refund" and t.get("status") == "success"
     ]
     amount = sum((a for a in paid if a), Decimal(0))

@@ -21,6 +21,7 @@ https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
 
 The documented example orders are test fixtures (`tests/http/fixtures/woocommerce_*.json`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -58,12 +59,19 @@ def events(payload: Any, headers: Mapping[str, str]) -> list[Event]:
     status = text(payload.get("status"))
     found: list[Event] = []
     if status in EARNING:
-        amount = goods(money(payload.get("total")), money(payload.get("shipping_total")), money(payload.get("shipping_tax")))
+        amount = goods(
+            money(payload.get("total")), money(payload.get("shipping_total")), money(payload.get("shipping_tax"))
+        )
         if amount is not None:
-            found.append(Paid(
-                order_id, amount, text(payload.get("currency")),
-                text(field(payload, "billing", "phone")), text(field(payload, "billing", "country")),
-            ))
+            found.append(
+                Paid(
+                    order_id,
+                    amount,
+                    text(payload.get("currency")),
+                    text(field(payload, "billing", "phone")),
+                    text(field(payload, "billing", "country")),
+                )
+            )
     for refund in payload.get("refunds") or []:
         refund_id, total = text(field(refund, "id")), money(field(refund, "total"))
         if refund_id is not None and total:

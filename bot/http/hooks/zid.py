@@ -21,6 +21,7 @@ https://docs.zid.sa/create-a-webhook) and the "Order" payload schema
 
 The documented example order is a test fixture (`tests/http/fixtures/zid_order.json`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -76,7 +77,8 @@ def events(payload: Any, headers: Mapping[str, str]) -> list[Event]:
     if payment != "paid" and status not in EARNING_STATUSES:
         return [Ignored(f"status {status}, payment {payment}")]
     shipping = [
-        money(line.get("value")) for line in field(order, "payment", "invoice") or []
+        money(line.get("value"))
+        for line in field(order, "payment", "invoice") or []
         if isinstance(line, dict) and line.get("code") in ("shipping", "shipping_discount")
     ]
     amount = goods(money(order.get("order_total")), sum((s for s in shipping if s), Decimal(0)))
