@@ -1,4 +1,4 @@
-"""The loyalty domain and the use cases import no framework (ARCHITECTURE.md)."""
+"""The loyalty domain and the use cases import no framework (ARCHITECTURE.md); the stand-in imports no product code."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +13,8 @@ FORBIDDEN = {
     "storage": ("aiogram", "bot.telegram", "bot.services"),
     # The second edge: thin over the services; the Telegram webhook route gets a function, not aiogram.
     "bot/http": ("aiogram", "bot.telegram", "sqlalchemy", "storage"),
+    # The Bot API stand-in judges the bot from outside, so it must not share code with it.
+    "standin": ("bot", "storage"),
 }
 
 

@@ -14,8 +14,14 @@ from pathlib import Path
 
 import httpx
 
-from bot.demo.standin import BotAPIStandIn, StandInServer
-from tests.e2e.test_processes import CUSTOMER, e2e_database, free_port, start_bot, wait_polling
+from standin import BotAPIStandIn, StandInServer
+from tests.e2e.test_processes import (
+    CUSTOMER,
+    e2e_database,
+    free_port,
+    start_bot,
+    wait_polling,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "http" / "fixtures"
 

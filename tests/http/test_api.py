@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.services import api_keys
-from storage.models import AuditEntry, LedgerEntry, Member, OrderRefund, OutboxMessage, ShopOrder
+from storage.models import (
+    AuditEntry,
+    LedgerEntry,
+    Member,
+    OrderRefund,
+    OutboxMessage,
+    ShopOrder,
+)
 from tests.handlers.rewards_support import vouchers_of
 from tests.handlers.test_rewards_flow import redeem_in_two_taps
 from tests.http.conftest import bearer

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.program import Program
 from bot.http.hooks import salla, shopify, woocommerce, zid
 from bot.http.hooks.base import Ignored, Paid, Refunded
+from standin import BotAPIStandIn
 from tests.http.test_api import balance_of, join, snapshot
 from tests.support import EMMA, Chat, FakeClock, make_app
 

@@ -14,9 +14,9 @@ import pytest
 
 from bot.app import App
 from bot.config import ConfigError, load_settings, require_webhook
-from bot.demo.standin import BotAPIStandIn
 from bot.http.deps import TelegramWebhook
 from bot.telegram.webhook import update_feeder
+from standin import BotAPIStandIn
 from tests.http.conftest import bearer
 from tests.http.test_api import join
 from tests.support import EMMA, Chat, FakeClock, make_app
