@@ -11,6 +11,7 @@ replicas, and prints purchases/s and p50/p99 latency. Every purchase is a
 full transaction: the order row, the ledger entry, the balance, the tier
 check, the receipt in the outbox, the audit. Nothing is asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.throwaway import pg_database  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.domain.members import CODE_ALPHABET  # noqa: E402
 from bot.services import api_keys  # noqa: E402
 from standin import BotAPIStandIn, StandInServer  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
@@ -41,6 +43,15 @@ from storage.models import Member  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MEMBERS = 200
 FIRST = 50_000
+
+
+def code(i: int) -> str:
+    """A valid member code (the alphabet has no 0, 1, O, I…) for buyer `i`."""
+    digits = ""
+    for _ in range(5):
+        i, rest = divmod(i, len(CODE_ALPHABET))
+        digits = CODE_ALPHABET[rest] + digits
+    return "B" + digits
 
 
 def free_port() -> int:
@@ -56,11 +67,22 @@ async def prepare(url: str) -> str:
         await upgrade(engine)
         joined = datetime(2026, 1, 1, tzinfo=timezone.utc)
         async with engine.begin() as connection:
-            await connection.execute(insert(Member), [
-                {"telegram_id": FIRST + i, "code": f"B{i:05d}", "first_name": f"Buyer{i}", "language": "en",
-                 "balance": 0, "tier": 0, "marketing_opt_in": False, "joined_at": joined}
-                for i in range(MEMBERS)
-            ])
+            await connection.execute(
+                insert(Member),
+                [
+                    {
+                        "telegram_id": FIRST + i,
+                        "code": code(i),
+                        "first_name": f"Buyer{i}",
+                        "language": "en",
+                        "balance": 0,
+                        "tier": 0,
+                        "marketing_opt_in": False,
+                        "joined_at": joined,
+                    }
+                    for i in range(MEMBERS)
+                ],
+            )
     finally:
         await engine.dispose()
     app = App(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
@@ -72,11 +94,25 @@ async def prepare(url: str) -> str:
 
 async def start_replica(api: str, url: str, token: str, program: Path) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
-    env = {**os.environ, "BOT_TOKEN": token, "TELEGRAM_API_URL": api, "DATABASE_URL": url, "PORT": str(port),
-           "PROGRAM_FILE": str(program), "NO_PROXY": "127.0.0.1,localhost", "ADMIN_IDS": "1"}
+    env = {
+        **os.environ,
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_URL": api,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "PROGRAM_FILE": str(program),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "ADMIN_IDS": "1",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as client:
@@ -101,7 +137,7 @@ async def measure(bases: list[str], key: str, n: int, concurrency: int, tag: str
 
         async def one(i: int) -> None:
             nonlocal failures
-            body = {"order_id": f"{tag}-{i}", "member": f"B{i % MEMBERS:05d}", "amount": "12.50"}
+            body = {"order_id": f"{tag}-{i}", "member": code(i % MEMBERS), "amount": "12.50"}
             async with slots:
                 started = time.perf_counter()
                 answer = await client.post(f"{bases[i % len(bases)]}/api/v1/purchases", json=body)
@@ -154,13 +190,19 @@ async def main() -> None:
         program.write_text('[messaging]\nquiet_hours = "off"\n', encoding="utf-8")
         for replicas in (1, 2):
             url = f"sqlite+aiosqlite:///{tmp}/bench-{replicas}.db"
-            table.append(("SQLite (WAL)", replicas, *await row(url, replicas, args.purchases, args.concurrency, program)))
+            table.append(
+                ("SQLite (WAL)", replicas, *await row(url, replicas, args.purchases, args.concurrency, program))
+            )
         if args.pg:
             for replicas in (1, 2):
                 async with pg_database(args.pg) as url:
-                    table.append(("PostgreSQL", replicas, *await row(url, replicas, args.purchases, args.concurrency, program)))
-    print(f"{args.purchases} purchases per row over HTTP, {args.concurrency} in flight, `wafa run` processes, "
-          f"{os.cpu_count()} CPUs shared with the client and the stand-in")
+                    table.append(
+                        ("PostgreSQL", replicas, *await row(url, replicas, args.purchases, args.concurrency, program))
+                    )
+    print(
+        f"{args.purchases} purchases per row over HTTP, {args.concurrency} in flight, `wafa run` processes, "
+        f"{os.cpu_count()} CPUs shared with the client and the stand-in"
+    )
     print(f"{'database':14} {'replicas':>8} {'purchases/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'not 201':>8}")
     for database, replicas, rate, p50, p99, failures in table:
         print(f"{database:14} {replicas:8d} {rate:12.0f} {p50:8.1f} {p99:8.1f} {failures:8d}")

@@ -89,7 +89,8 @@ async def test_sigterm_finishes_updates_in_flight(tmp_path: Path, db_url: str) -
     for i in range(5):
         standin.user(CUSTOMER + i, f"Guest{i}", language_code="en")
     async with StandInServer(standin) as url:
-        process = await start_bot(url, e2e_database(tmp_path, db_url), f"{standin.bot_id}:e2e")
+        # PORT=off: `wafa run` without its HTTP side still serves Telegram.
+        process = await start_bot(url, e2e_database(tmp_path, db_url), f"{standin.bot_id}:e2e", PORT="off")
         await wait_polling(standin, process)
         for i in range(5):
             standin.send_text(CUSTOMER + i, "/help")
