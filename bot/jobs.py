@@ -76,9 +76,12 @@ async def win_back(app: Any, day: date | None) -> str:
 
 async def expiry(app: Any, day: date | None) -> str:
     """Lapsed vouchers (refunds), expired points, expiry reminders, tier periods."""
+    from bot.services.claims import expire_claims
     from bot.services.expiry import run_expiry
 
-    return str(await run_expiry(app.ctx, day))
+    report = str(await run_expiry(app.ctx, day))
+    expired = await expire_claims(app.ctx)
+    return f"{report}; {expired} claim(s) for a phone expired" if expired else report
 
 
 async def survey_followups(app: Any, day: date | None) -> str:

@@ -24,6 +24,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -396,3 +398,99 @@ Index(
     LedgerEntry.member_id,
     LedgerEntry.delta,
 )
+
+
+# -- the shop's systems: API keys, orders, refunds, claims (issue 11) ----------------
+class ApiKey(Base):
+    """A key of the shop's systems for `/api/v1` (SPEC §9.1): only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        # One active key per name; a revoked key's name may be used again.
+        Index(
+            "ix_api_keys_name_active", "name", unique=True,
+            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShopOrder(Base):
+    """A purchase from the API or a shop webhook, keyed by source and the shop's order id.
+
+    The row is the idempotency record: a replay answers with what the first
+    request got (`points`, `balance_after`). `member_id` is None while the
+    points wait for a phone nobody has yet (a `PhoneClaim`).
+    """
+
+    __tablename__ = "shop_orders"
+    __table_args__ = (
+        UniqueConstraint("source", "reference"),
+        CheckConstraint("refunded_amount <= amount", name="refunds_within_order"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # api | salla | zid | woocommerce | shopify
+    reference: Mapped[str] = mapped_column(String(64))  # the shop's order id
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    points: Mapped[int] = mapped_column(Integer)  # earned (or waiting in the claim)
+    balance_after: Mapped[int | None] = mapped_column(Integer)
+    refunded_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal(0))
+    refunded_points: Mapped[int] = mapped_column(Integer, default=0)  # the refunds' proportional shares
+    note: Mapped[str | None] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(80))  # the API key's name, or the platform
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderRefund(Base):
+    """A refund of (part of) a `ShopOrder`, keyed by source and the refund's id."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (UniqueConstraint("source", "reference"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    points: Mapped[int] = mapped_column(Integer)  # the share of the order's points it takes back
+    reversed: Mapped[int] = mapped_column(Integer, default=0)  # taken from the balance
+    unrecovered: Mapped[int] = mapped_column(Integer, default=0)  # already spent: not taken back
+    balance_after: Mapped[int | None] = mapped_column(Integer)
+    via: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PhoneClaim(Base):
+    """Points for a phone number no member has yet (SPEC §9.3).
+
+    status: pending → credited (the member shared this phone with the contact
+    button) | expired (the program's expiry passed first) | erased (/forget)
+    | void (refunded to nothing).
+    """
+
+    __tablename__ = "phone_claims"
+    __table_args__ = (
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        Index("ix_phone_claims_phone_status", "phone", "status"),
+        Index("ix_phone_claims_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164; None once erased
+    points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,14 +10,18 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import READONLY
+from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.claims import ClaimRepository
 from storage.repositories.history import HistoryRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
+from storage.repositories.operations import OperationsRepository
+from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.rewards import RewardRepository
@@ -52,6 +56,10 @@ class UnitOfWork:
     referrals: ReferralRepository
     surveys: SurveyRepository
     reports: ReportRepository
+    api_keys: ApiKeyRepository
+    orders: OrderRepository
+    claims: ClaimRepository
+    operations: OperationsRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -80,6 +88,10 @@ class UnitOfWork:
         self.referrals = ReferralRepository(session)
         self.surveys = SurveyRepository(session)
         self.reports = ReportRepository(session)
+        self.api_keys = ApiKeyRepository(session)
+        self.orders = OrderRepository(session)
+        self.claims = ClaimRepository(session)
+        self.operations = OperationsRepository(session)
         return self
 
     async def __aexit__(

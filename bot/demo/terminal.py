@@ -258,6 +258,8 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             database_url=f"sqlite+aiosqlite:///{database.resolve()}",
             admin_ids=frozenset({OWNER_ID}),
         )
+        if settings.port is not None and not _port_free(settings.http_host, settings.port):
+            settings = settings.model_copy(update={"port": 0})  # 8080 is taken: any free port will do
         # No quiet hours in the demo: a scheduled message you trigger at 23:00 shows at once.
         program = load_program(settings.program_file)
         program = program.model_copy(update={"messaging": Messaging(quiet_hours="off")})
@@ -268,6 +270,8 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
         try:
             await _wait_until_polling(standin, bot_task)
             print(HELP, file=out, flush=True)
+            if app.http_server is not None:
+                print(http_help(app.http_server.address, database.resolve()), file=out, flush=True)
             await (_script(chat, script, out) if script is not None else _interactive(chat))
         finally:
             stop.set()
@@ -276,6 +280,30 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             await app.close()
     print("  (bot stopped; your demo data is kept in " + str(database) + ", use --fresh to start over)", file=out)
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def http_help(address: str, database: Path) -> str:
+    """How to reach the demo shop from another terminal, as a POS would (README: Connect your shop)."""
+    return f"""\
+The shop's HTTP side is on {address} (API docs: {address}/api/docs).
+In another terminal, make an API key, then record a purchase for Emma (send /start as :as en first)
+and watch her being told here:
+  KEY=$(DATABASE_URL=sqlite+aiosqlite:///{database} wafa apikey create pos)
+  curl -s {address}/api/v1/purchases -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
+       -d '{{"order_id": "A-1001", "member": "@emma_demo", "amount": "120"}}'
+  curl -s {address}/api/v1/refunds -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
+       -d '{{"refund_id": "R-1", "order_id": "A-1001", "amount": "50"}}'"""
 
 
 async def _wait_until_polling(standin: BotAPIStandIn, bot_task: asyncio.Task[None]) -> None:
@@ -301,7 +329,13 @@ async def _interactive(chat: TerminalChat) -> None:
 
 
 async def _script(chat: TerminalChat, script: TextIO, out: TextIO) -> None:
-    for line in script:
+    loop = asyncio.get_running_loop()
+    while True:
+        # Read off the event loop: while a script waits for its next line, the bot and
+        # its HTTP side keep answering (a purchase posted with curl meanwhile).
+        line = await loop.run_in_executor(None, script.readline)
+        if not line:
+            return
         print(chat.prompt() + line.rstrip("\n"), file=out, flush=True)
         if not await chat.handle(line):
             return

@@ -21,6 +21,7 @@ class Kind(enum.StrEnum):
     REDEEM = "redeem"
     REFUND = "refund"  # points of an unused, expired voucher coming back
     EXPIRE = "expire"
+    REVERSAL = "reversal"  # points of a refunded purchase taken back (SPEC §9.1)
 
 
 # Points a member *earned*: they count toward tiers and they expire under the
@@ -29,6 +30,10 @@ class Kind(enum.StrEnum):
 EARNING_KINDS = frozenset(
     {Kind.PURCHASE, Kind.SIGNUP, Kind.PROFILE, Kind.BIRTHDAY, Kind.REFERRAL, Kind.SURVEY, Kind.WINBACK}
 )
+
+
+# Debits that undo earnings: a refunded purchase no longer counts toward the tier.
+TIER_CORRECTION_KINDS = frozenset({Kind.REVERSAL})
 
 
 class PostOutcome(enum.Enum):

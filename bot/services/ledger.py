@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import errors
-from bot.domain.ledger import EARNING_KINDS, PostOutcome, add_months, expiry_for, tier_window_start
+from bot.domain.ledger import (
+    EARNING_KINDS,
+    TIER_CORRECTION_KINDS,
+    PostOutcome,
+    add_months,
+    expiry_for,
+    tier_window_start,
+)
 from bot.domain.tiers import tier_index_for
 from bot.services.ports import Context, UnitOfWork
 
@@ -30,13 +37,16 @@ async def credit(
     purchase_amount: Decimal | None = None,
     note: str | None = None,
     actor_id: int | None = None,
+    earned_at: datetime | None = None,
 ) -> bool:
     """Add points under an idempotency key, in the caller's transaction.
 
     Returns False when the key was used before (nothing changed). Earnings
-    get an expiry date per the program and may lift the member's tier.
+    get an expiry date per the program (counted from `earned_at`, default
+    now: points that waited for their owner keep their purchase's expiry)
+    and may lift the member's tier.
     """
-    expires_at = expiry_for(kind, now, ctx.program)
+    expires_at = expiry_for(kind, earned_at or now, ctx.program)
     result = await uow.ledger.post(
         member_id=member.id,
         delta=amount,
@@ -86,7 +96,11 @@ async def debit(
 
 
 async def tier_earnings(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> int:
-    return await uow.ledger.earned_since(member.id, EARNING_KINDS, tier_window_start(now, ctx.program))
+    return int(
+        await uow.ledger.earned_since(
+            member.id, EARNING_KINDS, tier_window_start(now, ctx.program), corrections=TIER_CORRECTION_KINDS
+        )
+    )
 
 
 async def refresh_tier(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> tuple[int, int]:

@@ -7,7 +7,9 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
+from bot.metrics import Metrics
 from bot.telegram.errors import ReplyOnErrors
+from bot.telegram.metrics import CountUpdates
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.routers import (
@@ -63,9 +65,13 @@ def feature_routers() -> list[Router]:
     ]
 
 
-def create_dispatcher(ctx: Any, i18n: I18n, storage: BaseStorage, isolation: BaseEventIsolation) -> Dispatcher:
+def create_dispatcher(
+    ctx: Any, i18n: I18n, storage: BaseStorage, isolation: BaseEventIsolation, *, metrics: Metrics | None = None
+) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher["ctx"] = ctx
+    if metrics is not None:
+        dispatcher.update.outer_middleware(CountUpdates(metrics))  # first: every update counts
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(UserContext(ctx))
     dispatcher.update.outer_middleware(ReachableAgain(ctx))

@@ -37,7 +37,7 @@ from aiohttp import ClientConnectorError
 from bot.domain.delivery import SendOutcome, SendResult
 from bot.services.outbox import CannotRender, OutboxRow, Recipient
 from bot.services.ports import Context, UnitOfWork
-from bot.telegram import scheduled_notices  # noqa: F401  (registers the scheduled messages' renderers)
+from bot.telegram import scheduled_notices, shop_notices  # noqa: F401  (register their renderers)
 from bot.telegram.notices import Outgoing, UnknownNotice, load_data, render
 from bot.telegram.render import Fmt
 

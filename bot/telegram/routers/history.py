@@ -35,6 +35,8 @@ def entry_label(entry: Any, page: history.HistoryPage, fmt: Fmt, ctx: Any) -> st
         return _("↩️ Points back from an unused voucher")
     if kind == Kind.ADJUST:
         return _("✏️ Correction: {reason}").format(reason=esc(entry.note or "—"))
+    if kind == Kind.REVERSAL:
+        return _("↩️ Refund: points of the purchase taken back")
     labels = {
         Kind.SIGNUP: _("🎉 Welcome bonus"),
         Kind.PROFILE: _("📝 Profile bonus"),

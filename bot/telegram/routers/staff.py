@@ -7,10 +7,12 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.ledger import command_key
+from bot.domain.errors import MemberNotFound
 from bot.i18n import LANGUAGES
-from bot.services import points
+from bot.services import claims, points
 from bot.services.members import find_member
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc, language_name
@@ -54,9 +56,30 @@ async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: F
     if not query or len(query.split()) > 1:
         await message.answer(esc(_("Usage: /member <member>\nExample: /member W7K2QF")))
         return
-    async with ctx.uow(readonly=True) as uow:
-        member = await find_member(uow, query)
-    await message.answer(profile_text(ctx, member, fmt))
+    try:
+        async with ctx.uow(readonly=True) as uow:
+            member = await find_member(uow, query)
+    except MemberNotFound:
+        waiting = await claims.waiting_for_phone(ctx, query)
+        if waiting is None or not waiting.claims:
+            raise
+        await message.answer(
+            ngettext(
+                "No member has this phone yet. {points} from one online purchase wait for it: they are credited "
+                "when the customer joins and shares this number with the 📱 button.",
+                "No member has this phone yet. {points} from {count} online purchases wait for it: they are "
+                "credited when the customer joins and shares this number with the 📱 button.",
+                waiting.claims,
+            ).format(points=fmt.points(waiting.points), count=fmt.num(waiting.claims))
+        )
+        return
+    lines = [profile_text(ctx, member, fmt)]
+    summary = await claims.member_claims(ctx, member)
+    if summary.credited:
+        lines.append(_("Credited from online orders by phone: {points}").format(points=fmt.points(summary.credited)))
+    if summary.waiting:
+        lines.append(_("Still waiting for their phone: {points}").format(points=fmt.points(summary.waiting)))
+    await message.answer("\n".join(lines))
 
 
 def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:

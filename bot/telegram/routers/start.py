@@ -17,9 +17,10 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.referrals import referral_code_from_payload
-from bot.services import members
+from bot.services import claims, members
 from bot.telegram.routers import birthday
 from bot.telegram.render import Fmt, esc
 from bot.telegram.routers.referrals import start_note
@@ -104,21 +105,31 @@ async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any)
         await query.message.answer(text)
 
 
-async def share_phone(message: Message, ctx: Any) -> None:
+async def share_phone(message: Message, ctx: Any, fmt: Fmt) -> None:
     assert message.contact is not None and message.from_user is not None
     if message.contact.user_id != message.from_user.id:
         # Someone else's contact card: a phone is only kept when it is the member's own.
         await message.answer(_("Please share your own number with the button below."), reply_markup=phone_keyboard())
         return
-    member = await members.save_phone(ctx, message.from_user.id, message.contact.phone_number)
-    if member is None:
+    shared = await claims.share_phone(ctx, message.from_user.id, message.contact.phone_number)
+    if shared is None:
         await message.answer(
             _("You are not a member yet. Send /start to join: it takes one tap."), reply_markup=ReplyKeyboardRemove()
         )
         return
-    await message.answer(
-        _("📱 Saved. The cashier can now find you by your phone number."), reply_markup=ReplyKeyboardRemove()
-    )
+    lines = [_("📱 Saved. The cashier can now find you by your phone number.")]
+    if shared.claimed:
+        lines.append(
+            ngettext(
+                "🎁 {points} from an earlier purchase waited for this number and are yours now. Your balance is {balance}.",
+                "🎁 {points} from {count} earlier purchases waited for this number and are yours now. "
+                "Your balance is {balance}.",
+                shared.orders,
+            ).format(
+                points=fmt.points(shared.claimed), count=fmt.num(shared.orders), balance=fmt.points(shared.member.balance)
+            )
+        )
+    await message.answer("\n\n".join(lines), reply_markup=ReplyKeyboardRemove())
 
 
 async def skip_phone(message: Message) -> None:
