@@ -29,6 +29,9 @@ from storage.repositories.reports import ReportRepository
 from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
+from storage.repositories.actions import ActionRepository
+from storage.repositories.grants import GrantRepository
+from storage.repositories.stamps import StampRepository
 
 
 class UnitOfWork:
@@ -52,6 +55,9 @@ class UnitOfWork:
     referrals: ReferralRepository
     surveys: SurveyRepository
     reports: ReportRepository
+    stamps: StampRepository
+    actions: ActionRepository
+    grants: GrantRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -80,6 +86,9 @@ class UnitOfWork:
         self.referrals = ReferralRepository(session)
         self.surveys = SurveyRepository(session)
         self.reports = ReportRepository(session)
+        self.stamps = StampRepository(session)
+        self.actions = ActionRepository(session)
+        self.grants = GrantRepository(session)
         return self
 
     async def __aexit__(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import errors
-from bot.domain.ledger import EARNING_KINDS, PostOutcome, add_months, expiry_for, tier_window_start
+from bot.domain.ledger import EARNING_KINDS, Kind, PostOutcome, add_months, expiry_for, tier_window_start
 from bot.domain.tiers import tier_index_for
 from bot.services.ports import Context, UnitOfWork
 
@@ -54,6 +54,11 @@ async def credit(
         await uow.lots.open(member_id=member.id, entry_id=result.entry_id, expires_at=expires_at, amount=amount)
     if kind in EARNING_KINDS:
         await refresh_tier(ctx, uow, member, now=now)
+    if kind == Kind.PURCHASE:
+        # Every way a purchase is recorded (counter, API, shop webhooks) comes through here.
+        from bot.services.recognition import after_purchase  # it credits through this module
+
+        await after_purchase(ctx, uow, member, now=now)
     return True
 
 
@@ -119,14 +124,18 @@ async def change_tier(
     event_id = await uow.tier_events.record(
         member_id=member.id, from_tier=old, to_tier=new, reason=reason, earned=earned, held_until=held_until, now=now
     )
-    if new == old or member.telegram_id is None:
-        return
-    kind = "tier_promoted" if new > old else "tier_demoted"
-    await uow.outbox.enqueue(
-        key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
-        chat_id=member.telegram_id,
-        member_id=member.id,
-        kind=kind,
-        payload={"tier": new, "from": old, "earned": earned, "event": event_id},
-        now=now,
-    )
+    if new != old and member.telegram_id is not None:
+        kind = "tier_promoted" if new > old else "tier_demoted"
+        await uow.outbox.enqueue(
+            key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
+            chat_id=member.telegram_id,
+            member_id=member.id,
+            kind=kind,
+            payload={"tier": new, "from": old, "earned": earned, "event": event_id},
+            now=now,
+        )
+    if new > old:
+        # Entry rewards of every tier entered, in the promotion's transaction (after its message).
+        from bot.services.recognition import grant_tier_entries  # it credits through this module
+
+        await grant_tier_entries(ctx, uow, member, old, new, now=now)

@@ -35,6 +35,9 @@ class UnitOfWork(Protocol):
     referrals: Any
     surveys: Any
     reports: Any
+    stamps: Any
+    actions: Any
+    grants: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 
