@@ -40,7 +40,7 @@ from bot.domain.program import EarningAction
 from bot.services.ledger import credit
 from bot.services.members import find_member
 from bot.services.ports import Context, UnitOfWork
-from bot.services.privacy import row, section
+from bot.services.privacy import eraser, row, section
 
 # The Telegram layer's getChatMember, as a fact: (channel "@name", user id) -> membership.
 MembershipCheck = Callable[[str, int], Awaitable[ChannelMembership]]
@@ -412,3 +412,9 @@ async def _actions_section(uow: UnitOfWork, member: Any) -> tuple[str, Any]:
         row(c, "created_at", "action_id", "verify", "period", "status", "points", "code", "decided_at")
         for c in claims
     ]
+
+
+@eraser
+async def _erase_request_names(uow: UnitOfWork, member: Any, now: datetime) -> None:
+    claims = await uow.actions.for_member(member.id)
+    await uow.actions.forget_names_in_requests([c.id for c in claims if c.verify == "staff"])

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ActionClaim, ActionCode
+from storage.models import ActionClaim, ActionCode, OutboxMessage
 from storage.sql import insert_ignoring_conflicts
 
 
@@ -74,6 +74,15 @@ class ActionRepository:
             .group_by(ActionClaim.action_id)
         )
         return {action: (int(n), int(p)) for action, n, p in (await self.session.execute(stmt)).all()}
+
+    async def forget_names_in_requests(self, claim_ids: list[int]) -> None:
+        """Staff's copies of a member's requests keep no name once that member is forgotten."""
+        for claim_id in claim_ids:
+            rows = await self.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.startswith(f"action-request:{claim_id}:"))
+            )
+            for message in rows:
+                message.payload = {**message.payload, "member_name": None}
 
     # -- check-in codes ------------------------------------------------------------
     async def add_code(self, **values: Any) -> bool:
