@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn, BotMessage
+from standin import BotAPIStandIn, BotMessage
 from bot.domain.program import Program
 from storage.models import ActionClaim, LedgerEntry, Member, StampEntry, Voucher
 from tests.support import Chat, FakeClock, Person, make_app

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from bot.domain.program import load_program
 from bot.telegram.routers.earn import ChannelCheck
 from tests.handlers.earning_support import member_of, texts

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn, BotMessage
+from standin import BotAPIStandIn, BotMessage
 from bot.jobs import run_job
 from bot.services.ledger import change_tier
 from storage.models import LedgerEntry, MemberGrant, OutboxMessage, Voucher

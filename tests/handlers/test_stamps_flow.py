@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timezone
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from bot.jobs import run_job
 from storage.models import OutboxMessage, StampEntry, Voucher
 from tests.handlers.earning_support import books, cafe, cafe_chat, cafe_program, count, member_of, texts

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from bot.domain.stamps import InvalidStampCount, StampCapReached
 from bot.jobs import run_job
 from bot.services import members, stamps

@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ChatMemberAdministrator, ChatMemberLeft, ChatMemberMember
 
-from bot.demo.standin import DEFAULT_BOT_ID, BotAPIStandIn, StandInServer, StandInSession
+from standin import DEFAULT_BOT_ID, BotAPIStandIn, StandInServer, StandInSession
 
 TOKEN = f"{DEFAULT_BOT_ID}:stand-in-secret"
 CHANNEL = -100777
