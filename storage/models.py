@@ -434,7 +434,7 @@ class ActionClaim(Base):
     """One earning action done (or asked for) by a member: its outcome, under the
     key of the request that did it (a /checkin message, an API event, a staff request).
 
-    status: credited | pending (waits for staff) | declined | refused (an API event over its limit).
+    status: credited | pending (waits for staff) | declined | over_limit (an API event over its limit).
     """
 
     __tablename__ = "action_claims"

@@ -71,7 +71,7 @@ def period_now(ctx: Context, action: EarningAction, now: datetime) -> Period:
 class ActionResult:
     member: Any
     action: EarningAction
-    status: str  # credited | limit_reached (an API event over its limit) | pending | declined
+    status: str  # credited | over_limit (an API event over its limit) | pending | declined
     points: int
     balance: int
     again: datetime | None  # when the action can be done again (None: never, for `once`)
@@ -100,7 +100,7 @@ async def _credit(
     """Record the claim under `key` and pay the action's points for this period.
 
     Over the limit: raises ActionDone (nothing is kept), or with
-    `refuse_quietly` keeps a `limit_reached` claim, so the same API event
+    `refuse_quietly` keeps a `over_limit` claim, so the same API event
     gets the same answer later.
     """
     period = period_now(ctx, action, now)
@@ -115,9 +115,9 @@ async def _credit(
                         now=now, note=action.id):
         if not refuse_quietly:
             raise ActionDone(action=action.id, limit=action.limit, again=period.ends)
-        claim.status, claim.points = "limit_reached", 0
+        claim.status, claim.points = "over_limit", 0
         await uow.members.refresh(member)
-        return ActionResult(member, action, "limit_reached", 0, member.balance, period.ends)
+        return ActionResult(member, action, "over_limit", 0, member.balance, period.ends)
     await uow.members.refresh(member)
     return ActionResult(member, action, "credited", action.points, member.balance, period.ends)
 
@@ -349,7 +349,7 @@ async def record_action_event(ctx: Context, event_id: str, member_ref: str, acti
     """An `api` action done elsewhere (SPEC §9.1 `POST /api/v1/events`), idempotent by `event_id`.
 
     The first call pays the action's points (status `credited`) and tells the
-    member, or, over the action's limit, pays nothing (status `limit_reached`);
+    member, or, over the action's limit, pays nothing (status `over_limit`);
     either way the outcome is kept, and the same `event_id` again returns it
     with `duplicate=True`. Raises ActionUnknown, WrongVerification (not an
     `api` action), MemberNotFound / AmbiguousMember / MemberForgotten,

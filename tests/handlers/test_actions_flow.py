@@ -272,10 +272,10 @@ async def test_an_api_event_pays_once_by_event_id_within_its_limit(cafe_chat: Ch
     again = await actions.record_action_event(cafe.ctx, "order-1", f"@{EMMA.username}", "app-order")
     assert (again.status, again.points, again.balance, again.duplicate) == ("credited", 10, 30, True)
     second = await actions.record_action_event(cafe.ctx, "order-2", emma.code, "app-order")
-    assert (second.status, second.points, second.balance) == ("limit_reached", 0, 30)
+    assert (second.status, second.points, second.balance) == ("over_limit", 0, 30)
     assert second.again is not None and second.again.astimezone(cafe.ctx.zone).day == 1
     replay = await actions.record_action_event(cafe.ctx, "order-2", emma.code, "app-order")
-    assert (replay.status, replay.duplicate) == ("limit_reached", True)
+    assert (replay.status, replay.duplicate) == ("over_limit", True)
     await cafe_chat.deliver_outbox()
     assert "Order in our app: you earned 10 points. Your balance is 30 points." in cafe_chat.standin.messages(EMMA.id)[-1].text
     assert await count(cafe, OutboxMessage, OutboxMessage.kind == "action_credited") == 1
