@@ -25,9 +25,19 @@ from bot.domain.actions import (
     period_of,
     points_key,
 )
-from bot.domain.milestones import anniversary_join_days, entry_tiers, purchase_milestones_due, recent_days
+from bot.domain.milestones import (
+    anniversary_join_days,
+    entry_tiers,
+    purchase_milestones_due,
+    recent_days,
+)
 from bot.domain.program import Milestone, Program, ProgramError, load_program
-from bot.domain.rewards import Availability, availability, early_access_ends, tier_locked
+from bot.domain.rewards import (
+    Availability,
+    availability,
+    early_access_ends,
+    tier_locked,
+)
 from bot.domain.stamps import InvalidStampCount, dots, fill, lapsed, parse_stamp_count
 
 TEHRAN = ZoneInfo("Asia/Tehran")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from standin import BotAPIStandIn, BotMessage
 from bot.domain.program import Program
+from standin import BotAPIStandIn, BotMessage
 from storage.models import ActionClaim, LedgerEntry, Member, StampEntry, Voucher
 from tests.support import Chat, FakeClock, Person, make_app
 

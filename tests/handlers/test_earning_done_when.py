@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from standin import BotAPIStandIn
 from bot.domain.program import load_program
-from bot.telegram.routers.earn import ChannelCheck
-from tests.handlers.earning_support import member_of, texts
+from bot.telegram.routers.earn import AskStaff, ChannelCheck
+from standin import BotAPIStandIn
+from tests.handlers.earning_support import member_of
 from tests.support import EMMA, OWNER, SARA, Chat, FakeClock, make_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "program.example.toml"
@@ -72,8 +72,6 @@ async def test_forgetting_a_member_removes_their_name_from_staff_requests(exampl
     await chat.say(OWNER, "/start")
     await chat.say(EMMA, "/start")
     listing = (await chat.say(EMMA, "/earn"))[-1]
-    from bot.telegram.routers.earn import AskStaff
-
     await chat.press(EMMA, listing, AskStaff(action="review").pack())
     confirm = (await chat.say(EMMA, "/forget"))[-1]
     await chat.press(EMMA, confirm, standin.buttons(confirm)[0][1])

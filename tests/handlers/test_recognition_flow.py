@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from standin import BotAPIStandIn, BotMessage
 from bot.jobs import run_job
 from bot.services.ledger import change_tier
+from standin import BotAPIStandIn, BotMessage
 from storage.models import LedgerEntry, MemberGrant, OutboxMessage, Voucher
 from tests.handlers.earning_support import cafe_program, count, member_of, texts
 from tests.support import EMMA, LAYLA, OWNER, SARA, Chat, FakeClock, Person, make_app

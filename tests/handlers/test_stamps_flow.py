@@ -10,10 +10,18 @@ import json
 from datetime import datetime, timezone
 
 from bot.app import App
-from standin import BotAPIStandIn
 from bot.jobs import run_job
+from standin import BotAPIStandIn
 from storage.models import OutboxMessage, StampEntry, Voucher
-from tests.handlers.earning_support import books, cafe, cafe_chat, cafe_program, count, member_of, texts
+from tests.handlers.earning_support import (
+    books,
+    cafe,
+    cafe_chat,
+    cafe_program,
+    count,
+    member_of,
+    texts,
+)
 from tests.support import CASHIER, EMMA, OWNER, SARA, Chat, FakeClock, make_app
 
 __all__ = ["cafe", "cafe_chat"]  # fixtures

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import App
-from standin import BotAPIStandIn
 from bot.domain.stamps import InvalidStampCount, StampCapReached
 from bot.jobs import run_job
 from bot.services import members, stamps
+from standin import BotAPIStandIn
 from storage.models import StampEntry, Voucher
 from tests.handlers.earning_support import cafe_program
 from tests.support import FakeClock, make_app
