@@ -122,8 +122,8 @@ async def _credit(
     return ActionResult(member, action, "credited", action.points, member.balance, period.ends)
 
 
-def _notify_credited(uow: UnitOfWork, member: Any, result: ActionResult, *, key: str, now: datetime) -> Awaitable[bool]:
-    return uow.outbox.enqueue(  # type: ignore[no-any-return]
+async def _notify_credited(uow: UnitOfWork, member: Any, result: ActionResult, *, key: str, now: datetime) -> None:
+    await uow.outbox.enqueue(
         key=f"action-credited:{key}", chat_id=member.telegram_id, member_id=member.id, kind="action_credited",
         payload={"action": result.action.id, "name": dict(result.action.name), "points": result.points,
                  "balance": result.balance},

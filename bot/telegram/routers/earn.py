@@ -89,7 +89,7 @@ def state_text(state: actions.ActionState, fmt: Fmt) -> str:
     return _("available now")
 
 
-def earn_view(ctx: Any, view: earn.EarnView, fmt: Fmt, channel_links: bool = True) -> tuple[str, InlineKeyboardMarkup | None]:
+def earn_view(ctx: Any, view: earn.EarnView, fmt: Fmt) -> tuple[str, InlineKeyboardMarkup | None]:
     program = ctx.program
     lines = [_("✨ <b>Ways to earn at {merchant}</b>").format(merchant=fmt.name(program.name)), ""]
     rate = fmt.points(program.earning.points_per_unit * view.multiplier)
@@ -119,12 +119,12 @@ def earn_view(ctx: Any, view: earn.EarnView, fmt: Fmt, channel_links: bool = Tru
         if state.state == "available":
             lines.append("   " + _("How: {how}").format(how=how_text(action, fmt)))
             if action.verify == "channel" and action.channel:
-                row = [InlineKeyboardButton(text=_("✅ I joined: check"), callback_data=ChannelCheck(action=action.id).pack())]
-                if channel_links:
-                    row.insert(0, InlineKeyboardButton(
+                buttons.append([
+                    InlineKeyboardButton(
                         text=_("Open {channel}").format(channel=action.channel), url=f"https://t.me/{action.channel[1:]}"
-                    ))
-                buttons.append(row)
+                    ),
+                    InlineKeyboardButton(text=_("✅ I joined: check"), callback_data=ChannelCheck(action=action.id).pack()),
+                ])
             elif action.verify == "staff":
                 buttons.append([InlineKeyboardButton(
                     text=_("🙋 Ask staff: {action}").format(action=fmt.name(action.name))[:64],
