@@ -35,6 +35,7 @@ from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
 from bot.services.outbox import OutboxSender
+from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.i18n import CatalogI18n, create_i18n
@@ -203,6 +204,11 @@ class App:
                     chats[chats.index(chat)] = ChatMenu(chat.chat_id, chat.role, member.language)
         await publish_menus(self.bot, self.i18n, self.settings.default_language, chats)
 
+    async def check_channels(self) -> None:
+        """Owners hear at start when a channel action cannot be checked (the bot is no admin there)."""
+        if any(action.verify == "channel" for action in self.program.actions):
+            await check_channels(self.ctx, self.bot)
+
     async def serve_polling(self, stop: asyncio.Event) -> None:
         """`wafa run`: poll Telegram, serve HTTP (unless PORT=off) and deliver the
         outbox until `stop` is set."""
@@ -215,6 +221,7 @@ class App:
             except Exception as exc:  # a stand-in or a self-hosted server may lack it
                 log.warning("deleteWebhook failed: %s", exc)
             await self.publish_menus()
+            await self.check_channels()
             background = self.start_background(stop)
             await poll(self.dispatcher, self.bot, stop)
         finally:

@@ -64,6 +64,7 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("stamps >= 0", name="stamps_not_negative"),
         Index("ix_members_birthday", "birth_calendar", "birth_month", "birth_day"),
     )
 
@@ -78,6 +79,7 @@ class Member(Base):
     phone_suffix: Mapped[str | None] = mapped_column(String(9), index=True)
     language: Mapped[str] = mapped_column(String(2))
     balance: Mapped[int] = mapped_column(Integer, default=0)
+    stamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # on the current card
     tier: Mapped[int] = mapped_column(SmallInteger, default=0)
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -220,6 +222,8 @@ class Reward(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False = paused
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Members of min_tier see it this long before the others (then it is open to all).
+    early_access_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class Voucher(Base):
@@ -246,6 +250,9 @@ class Voucher(Base):
     validated_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id of the staff member
     redeem_key: Mapped[str | None] = mapped_column(String(160))  # the /redeem message that used it
     refunded_points: Mapped[int | None] = mapped_column(Integer)  # set when it expired unused
+    # Why it was given without points: "stamps" (a full card), "milestone", "tier_entry";
+    # None = redeemed with points. Given vouchers take no stock and count toward no limit.
+    source: Mapped[str | None] = mapped_column(String(12))
 
 
 class PointLot(Base):
@@ -327,6 +334,9 @@ class Broadcast(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     audience: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows written at release
     report: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # "Top tiers first": members below early_tier get it early_hours later.
+    early_tier: Mapped[int | None] = mapped_column(SmallInteger)
+    early_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxLease(Base):
@@ -494,3 +504,80 @@ class PhoneClaim(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- more ways to earn: stamp cards, earning actions, milestones, tier entry (issue 14) ---------
+class StampEntry(Base):
+    """The stamp ledger, append-only like points: stamps given (+), a full card (−every,
+    with the voucher it became), stamps expired (−). `members.stamps` is its sum."""
+
+    __tablename__ = "stamp_entries"
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_stamp_entries_member_id_created_at", "member_id", "created_at"),
+        Index("ix_stamp_entries_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # stamp | card | expire
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # who stamped; None = the bot or the API
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))  # a full card's voucher
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActionClaim(Base):
+    """One earning action done (or asked for) by a member: its outcome, under the
+    key of the request that did it (a /checkin message, an API event, a staff request).
+
+    status: credited | pending (waits for staff) | declined | over_limit (an API event over its limit).
+    """
+
+    __tablename__ = "action_claims"
+    __table_args__ = (
+        Index("ix_action_claims_member_id_action_id_period", "member_id", "action_id", "period"),
+        Index("ix_action_claims_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    action_id: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    verify: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[str | None] = mapped_column(String(32))  # the check-in code used
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)  # staff who approved or declined
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActionCode(Base):
+    """A check-in code an owner made with /actions (codes fixed in the program are not stored)."""
+
+    __tablename__ = "action_codes"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(24))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberGrant(Base):
+    """Recognition given once: a milestone, or a tier's entry reward (points and/or a voucher)."""
+
+    __tablename__ = "member_grants"
+    __table_args__ = (Index("ix_member_grants_member_id_kind_ref", "member_id", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # milestone | tier_entry
+    ref: Mapped[str] = mapped_column(String(32))  # the milestone's key, or the tier's index
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

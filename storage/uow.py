@@ -33,6 +33,9 @@ from storage.repositories.reports import ReportRepository
 from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
+from storage.repositories.actions import ActionRepository
+from storage.repositories.grants import GrantRepository
+from storage.repositories.stamps import StampRepository
 
 
 class UnitOfWork:
@@ -60,6 +63,9 @@ class UnitOfWork:
     orders: OrderRepository
     claims: ClaimRepository
     operations: OperationsRepository
+    stamps: StampRepository
+    actions: ActionRepository
+    grants: GrantRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -92,6 +98,9 @@ class UnitOfWork:
         self.orders = OrderRepository(session)
         self.claims = ClaimRepository(session)
         self.operations = OperationsRepository(session)
+        self.stamps = StampRepository(session)
+        self.actions = ActionRepository(session)
+        self.grants = GrantRepository(session)
         return self
 
     async def __aexit__(

@@ -51,6 +51,8 @@ Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
   :contact               share the current person's phone with Telegram's contact button
   :open [LINK]           open a t.me link to the bot as the current person (default: the last
                          invitation link the bot showed anyone), as tapping it in Telegram would
+  :join [@CHANNEL]       the current person joins the program's channel (for a channel action
+                         in /earn); :leave [@CHANNEL] leaves it
   :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
   :who                   list the people and their Telegram ids
   :wait SECONDS          pause (useful in scripts)
@@ -91,9 +93,17 @@ class TerminalChat:
         self._shown_text: dict[tuple[int, int], str] = {}
         for persona in PERSONAS.values():
             standin.user(persona.user_id, persona.first_name, username=persona.username, language_code=persona.language_code)
+        # The program's channels (earning actions "join our channel"), with the bot as their admin.
+        self.channels: dict[str, int] = {}
+        for action in app.program.actions:
+            if action.channel and action.channel.lower() not in self.channels:
+                chat_id = -1000000000 - len(self.channels) - 1
+                standin.channel(chat_id, action.channel[1:], username=action.channel[1:])
+                self.channels[action.channel.lower()] = chat_id
         standin.add_listener(self._on_bot_message)
         self.in_flight = InFlight()
         app.dispatcher.update.outer_middleware(self.in_flight)
+        self._answers_seen = 0
 
     async def settle(self) -> None:
         """Wait until the bot has answered (and handled every update), then deliver the outbox."""
@@ -103,6 +113,15 @@ class TerminalChat:
                 break
             await asyncio.wait_for(self.in_flight.idle.wait(), 60)
         await self.app.sender.drain()
+        self._show_callback_answers()
+
+    def _show_callback_answers(self) -> None:
+        """Telegram shows a button's answer as a pop-up (alert) or a brief toast: show it too."""
+        answers = self.standin.answered_callbacks
+        for answer in answers[self._answers_seen:]:
+            if answer.text:
+                self._show(f"  🤖 ({'pop-up' if answer.show_alert else 'toast'}) {answer.text}")
+        self._answers_seen = len(answers)
 
     # -- output ------------------------------------------------------------------
     def _show(self, text: str) -> None:
@@ -178,6 +197,8 @@ class TerminalChat:
             self.standin.send_contact(self.current.user_id, self.current.phone)
         elif name == "open":
             self._open(args[0] if args else None)
+        elif name in ("join", "leave"):
+            self._membership(name, args[0] if args else None)
         elif name == "wait" and args:
             await asyncio.sleep(float(args[0]))
         elif name == "job" and args:
@@ -199,6 +220,15 @@ class TerminalChat:
         self._show(f"  (opening {link})")
         self.numbered[self.current.user_id] = []
         self.standin.send_text(self.current.user_id, f"/start {match.group(1)}")
+
+    def _membership(self, verb: str, channel: str | None) -> None:
+        chat_id = self.channels.get((channel or next(iter(self.channels), "")).lower())
+        if chat_id is None:
+            self._show("  (the program has no such channel)" if self.channels else "  (the program has no channel action)")
+            return
+        (self.standin.join_chat if verb == "join" else self.standin.leave_chat)(chat_id, self.current.user_id)
+        name = next(c for c, i in self.channels.items() if i == chat_id)
+        self._show(f"  ({self.current.first_name} {'joined' if verb == 'join' else 'left'} {name})")
 
     async def _job(self, args: list[str]) -> None:
         from bot.jobs import JOBS, run_job

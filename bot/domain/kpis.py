@@ -141,6 +141,19 @@ class RewardCount:
 
 
 @dataclass(frozen=True)
+class EarningStats:
+    """Stamp cards, earning actions and recognition in P (SPEC §11)."""
+
+    stamps_given: int = 0
+    cards_completed: int = 0  # each one a voucher
+    stamps_lapsed: int = 0
+    stamps_on_cards: int = 0  # now, on every member's current card
+    actions: dict[str, tuple[int, int]] = field(default_factory=dict)  # action id: (times done, points)
+    milestones: int = 0
+    tier_gifts: int = 0
+
+
+@dataclass(frozen=True)
 class SeriesPoint:
     period: Period
     active: int
@@ -159,6 +172,7 @@ class ProgramStats:
     messages: dict[DeliveryStatus, int] = field(default_factory=dict)  # outbox rows created in P, by status
     series: list[SeriesPoint] = field(default_factory=list)
     top_rewards: list[RewardCount] = field(default_factory=list)  # most redeemed first
+    earning: EarningStats = field(default_factory=EarningStats)
 
     @property
     def active_share(self) -> Decimal | None:

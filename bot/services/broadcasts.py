@@ -53,6 +53,15 @@ async def audience(ctx: Context, segment: Segment) -> Audience:
     return Audience(counts["total"], counts["reachable"], counts["opted_out"], counts["blocked"], counts["by_language"])
 
 
+async def early_split(ctx: Context, segment: Segment, tier: int) -> tuple[int, int]:
+    """"Top tiers first": (members of `tier` and above who get it at once, the rest who get it later)."""
+    async with ctx.uow(readonly=True) as uow:
+        found = criteria(ctx, segment, ctx.now())
+        everyone = await uow.audiences.segment_counts(**found)
+        top = await uow.audiences.segment_counts(**found, min_tier=tier)
+    return top["reachable"], everyone["reachable"] - top["reachable"]
+
+
 async def issue_confirmation(ctx: Context, owner_id: int) -> str:
     """A one-time token for the owner's "send" button: a double tap sends once."""
     async with ctx.uow() as uow:
@@ -77,11 +86,14 @@ async def create_broadcast(
     texts: dict[str, str],
     send_at: datetime | None,
     token: str,
+    early: tuple[int, int] | None = None,
 ) -> Created:
     """Store the broadcast; with no `send_at` release it into the outbox at once.
 
-    `texts` is `{"*": text}` for one text for all, or `{lang: text}`. Raises
-    StaleAction when the token is unknown or someone else's.
+    `texts` is `{"*": text}` for one text for all, or `{lang: text}`. `early`
+    is (tier, hours) for "top tiers first": members below that tier get it
+    that many hours after the others. Raises StaleAction when the token is
+    unknown or someone else's.
     """
     now = ctx.now()
     async with ctx.uow() as uow:
@@ -99,6 +111,8 @@ async def create_broadcast(
             status="scheduled",
             send_at=send_at or now,
             created_at=now,
+            early_tier=early[0] if early else None,
+            early_hours=early[1] if early else None,
         )
         if broadcast is None:
             raise errors.StaleAction()
@@ -123,6 +137,7 @@ async def _release(ctx: Context, uow: Any, broadcast: Any, now: datetime) -> int
     segment = Segment.from_json(broadcast.segment)
     members = await uow.audiences.segment_members(**criteria(ctx, segment, now))
     batch = batch_of(broadcast.id)
+    later = now + timedelta(hours=broadcast.early_hours) if broadcast.early_tier and broadcast.early_hours else None
     rows = [
         {
             "key": f"broadcast:{broadcast.id}:{m.id}",
@@ -133,6 +148,8 @@ async def _release(ctx: Context, uow: Any, broadcast: Any, now: datetime) -> int
             "category": MARKETING,
             "batch": batch,
             "status": _opening_status(m),
+            # Top tiers first: everyone below the broadcast's tier waits `early_hours`.
+            "not_before": later if later is not None and m.tier < broadcast.early_tier else now,
         }
         for m in members
     ]

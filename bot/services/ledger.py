@@ -15,6 +15,7 @@ from typing import Any
 from bot.domain import errors
 from bot.domain.ledger import (
     EARNING_KINDS,
+    Kind,
     TIER_CORRECTION_KINDS,
     PostOutcome,
     add_months,
@@ -64,6 +65,11 @@ async def credit(
         await uow.lots.open(member_id=member.id, entry_id=result.entry_id, expires_at=expires_at, amount=amount)
     if kind in EARNING_KINDS:
         await refresh_tier(ctx, uow, member, now=now)
+    if kind == Kind.PURCHASE:
+        # Every way a purchase is recorded (counter, API, shop webhooks) comes through here.
+        from bot.services.recognition import after_purchase  # it credits through this module
+
+        await after_purchase(ctx, uow, member, now=now)
     return True
 
 
@@ -133,14 +139,18 @@ async def change_tier(
     event_id = await uow.tier_events.record(
         member_id=member.id, from_tier=old, to_tier=new, reason=reason, earned=earned, held_until=held_until, now=now
     )
-    if new == old or member.telegram_id is None:
-        return
-    kind = "tier_promoted" if new > old else "tier_demoted"
-    await uow.outbox.enqueue(
-        key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
-        chat_id=member.telegram_id,
-        member_id=member.id,
-        kind=kind,
-        payload={"tier": new, "from": old, "earned": earned, "event": event_id},
-        now=now,
-    )
+    if new != old and member.telegram_id is not None:
+        kind = "tier_promoted" if new > old else "tier_demoted"
+        await uow.outbox.enqueue(
+            key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
+            chat_id=member.telegram_id,
+            member_id=member.id,
+            kind=kind,
+            payload={"tier": new, "from": old, "earned": earned, "event": event_id},
+            now=now,
+        )
+    if new > old:
+        # Entry rewards of every tier entered, in the promotion's transaction (after its message).
+        from bot.services.recognition import grant_tier_entries  # it credits through this module
+
+        await grant_tier_entries(ctx, uow, member, old, new, now=now)

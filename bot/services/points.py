@@ -15,6 +15,7 @@ from bot.services.ledger import credit, debit, tier_earnings
 from bot.services.members import find_member
 from bot.services.ports import Context, UnitOfWork
 from bot.services.referrals import reward_first_purchase
+from bot.services.stamps import CardState, card_state
 
 NOTE_LIMIT = 200
 
@@ -128,6 +129,7 @@ class BalanceCard:
     expiring: int = 0  # points expiring within `expiry.soon_days`
     expiring_from: datetime | None = None  # the first of them
     campaign: Any | None = None  # the running campaign
+    stamps: CardState | None = None  # the stamp card, when the program has one
 
 
 async def balance_card(ctx: Context, member: Any) -> BalanceCard:
@@ -144,7 +146,8 @@ async def balance_card(ctx: Context, member: Any) -> BalanceCard:
         earned = await tier_earnings(ctx, uow, member, now=now)
         expiring, first = await uow.lots.expiring_for(member.id, now + timedelta(days=ctx.program.expiry.soon_days))
         campaign = await uow.campaigns.active(now)
-    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier), expiring, first, campaign)
+        card = await card_state(ctx, uow, member)
+    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier), expiring, first, campaign, card)
 
 
 @dataclass(frozen=True)

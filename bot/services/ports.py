@@ -39,6 +39,9 @@ class UnitOfWork(Protocol):
     orders: Any
     claims: Any
     operations: Any
+    stamps: Any
+    actions: Any
+    grants: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -13,12 +13,14 @@ from bot.telegram.metrics import CountUpdates
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.routers import (
+    actions_admin,
     adjust,
     balance,
     birthday,
     broadcast,
     campaign,
     conversations,
+    earn,
     fallback,
     help,
     history,
@@ -31,6 +33,7 @@ from bot.telegram.routers import (
     rewards,
     rewards_admin,
     staff,
+    stamps,
     start,
     surveys,
     team,
@@ -61,6 +64,9 @@ def feature_routers() -> list[Router]:
         surveys.create_router(),
         insights.create_router(),
         team.create_router(),
+        earn.create_router(),
+        stamps.create_router(),
+        actions_admin.create_router(),
         fallback.create_router(),
     ]
 

@@ -59,6 +59,7 @@ async def serve_webhook(app: Any, stop: asyncio.Event) -> None:
         except TelegramAPIError as exc:
             raise ConfigError(f"WEBHOOK_URL: Telegram refused it ({exc.message})") from None
         await app.publish_menus()
+        await app.check_channels()
         background = app.start_background(stop)
         log.info("webhook listening on %s%s", server.address, webhook_path(url))
         await stop.wait()

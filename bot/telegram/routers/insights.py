@@ -144,6 +144,7 @@ def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
                 )
             )
         )
+    lines.extend(earning_lines(ctx, stats, fmt))
     messages = stats.messages
     if messages:
         lines.append(
@@ -157,6 +158,27 @@ def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def earning_lines(ctx: Any, stats: ProgramStats, fmt: Fmt) -> list[str]:
+    """Stamp cards, earning actions and recognition in the period (only what the program has)."""
+    earning, program, lines = stats.earning, ctx.program, []
+    if program.stamps is not None:
+        lines.append(_("☕ Stamps: {given} given · {cards} cards completed (each a voucher) · {lapsed} expired · "
+                       "{on_cards} on cards now").format(
+            given=fmt.num(earning.stamps_given), cards=fmt.num(earning.cards_completed),
+            lapsed=fmt.num(earning.stamps_lapsed), on_cards=fmt.num(earning.stamps_on_cards),
+        ))
+    for action in program.actions:
+        done, points = earning.actions.get(action.id, (0, 0))
+        lines.append(_("🎯 {action}: done {count} times · {points} given").format(
+            action=fmt.name(action.name), count=fmt.num(done), points=fmt.num(points)
+        ))
+    if program.milestones or any(t.entry_points or t.entry_reward for t in program.tiers):
+        lines.append(_("🏆 Milestones reached: {milestones} · tier welcome gifts: {gifts}").format(
+            milestones=fmt.num(earning.milestones), gifts=fmt.num(earning.tier_gifts)
+        ))
+    return lines
 
 
 def chart_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> ChartText:
@@ -229,7 +251,10 @@ async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fm
     )
 
 
-TABLE_NAMES = {"members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers")}
+TABLE_NAMES = {
+    "members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers"),
+    "stamps": lambda: _("Stamp ledger"),
+}
 
 
 async def export(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:

@@ -93,12 +93,22 @@ def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:
         ),
         _("Tier: {tier}").format(tier=fmt.name(tier.name)),
         _("Balance: {balance}").format(balance=fmt.points(member.balance)),
+        *_stamp_line(ctx, member, fmt),
         _("Member since: {date}").format(date=fmt.date(member.joined_at)),
         _("Last visit: {date}").format(date=fmt.date(member.last_purchase_at) if member.last_purchase_at else _("never")),
     ]
     if member.blocked_at is not None:
         lines.append(_("⚠️ This member has blocked the bot and gets no messages."))
     return "\n".join(lines)
+
+
+def _stamp_line(ctx: Any, member: Any, fmt: Fmt) -> list[str]:
+    spec = ctx.program.stamps
+    if spec is None:
+        return []
+    from bot.telegram.routers.stamps import card_line  # the stamps router imports member_label from here
+
+    return [_("Stamp card: {card}").format(card=card_line(fmt, member.stamps, spec.every))]
 
 
 def create_router() -> Router:

@@ -19,9 +19,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n import ngettext
 
+from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
 from bot.services import claims, members
-from bot.telegram.routers import birthday
+from bot.telegram.routers import birthday, earn
 from bot.telegram.render import Fmt, esc
 from bot.telegram.routers.referrals import start_note
 
@@ -62,7 +63,11 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
     member = joined.member
     merchant = fmt.name(ctx.program.name)
     note = start_note(joined.referral, fmt)
+    checkin_code = code_from_payload(command.args)
     if not joined.created:
+        if checkin_code is not None:  # a member scanning an event's QR: just the check-in
+            await earn.checkin_from_link(message, ctx, fmt, checkin_code)
+            return
         welcome_back = _("Welcome back to {merchant}, {name}! Your balance is {balance}. /balance shows your card.").format(
             merchant=merchant, name=display_name(user.first_name), balance=fmt.points(member.balance)
         )
@@ -86,6 +91,8 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
         _("Optional: share your phone number so the cashier can find you by it."), reply_markup=phone_keyboard()
     )
     await message.answer(birthday.welcome_offer(ctx, fmt), reply_markup=birthday.ask_keyboard())
+    if checkin_code is not None:
+        await earn.checkin_from_link(message, ctx, fmt, checkin_code)
 
 
 async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any) -> None:
