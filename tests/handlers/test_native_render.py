@@ -102,7 +102,7 @@ async def test_arabic_help_arguments_match_the_usage_errors(chat: Chat, app: App
 async def test_generated_lists_use_the_arabic_comma(chat: Chat, app: App) -> None:
     await chat.say(CASHIER, "/start")
     reply = await chat.reply_text(ARABIC_OWNER, f"/staff add {STAFF_ID}")
-    assert "/award، /member، /redeem، /setbirthday" in reply and ", " not in reply
+    assert "/award، /member، /redeem، /stamp، /setbirthday" in reply and ", " not in reply
     staff = await chat.reply_text(PERSIAN_OWNER, "/staff")
     assert "مالکان (ADMIN_IDS): \u2068۵۰۰\u2069" in staff
 
