@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from aiohttp import ClientConnectorError
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -55,6 +54,7 @@ from bot.domain.delivery import CONSENT_CATEGORIES, QUIET_CATEGORIES
 from bot.telegram import scheduled_notices  # noqa: F401  (registers the scheduled messages' renderers)
 from bot.telegram.notices import UnknownNotice, load_data, render
 from bot.telegram.render import Fmt
+from bot.telegram.retries import never_left, without_retries
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +141,6 @@ def holder_is_dead(holder: str) -> bool:
     except OSError:  # alive, someone else's
         return False
     return False
-
-
-def _never_left(exc: TelegramNetworkError) -> bool:
-    """The connection was never opened: Telegram cannot have received the request."""
-    return isinstance(exc.__cause__, ClientConnectorError)
 
 
 class OutboxSender:
@@ -377,15 +372,16 @@ class OutboxSender:
             return await self._finish(row, "failed", f"render: {exc!r}")
         await self.limiter.acquire()
         try:
-            if message.photo is not None:
-                await self.bot.send_photo(
-                    row.chat_id,
-                    BufferedInputFile(message.photo, filename="wafa.png"),
-                    caption=message.text,
-                    reply_markup=message.reply_markup,
-                )
-            else:
-                await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
+            with without_retries():  # one attempt: this sender classifies every failure itself
+                if message.photo is not None:
+                    await self.bot.send_photo(
+                        row.chat_id,
+                        BufferedInputFile(message.photo, filename="wafa.png"),
+                        caption=message.text,
+                        reply_markup=message.reply_markup,
+                    )
+                else:
+                    await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
         except TelegramRetryAfter as exc:
             self.limiter.pause(exc.retry_after)
             return await self._retry(row, exc.retry_after, f"429 retry after {exc.retry_after}s", count_attempt=False)
@@ -400,7 +396,7 @@ class OutboxSender:
         except TelegramServerError as exc:  # Telegram answered 5xx: it did not take the message
             return await self._retry(row, self._backoff(row.attempts), exc.message)
         except TelegramNetworkError as exc:
-            if _never_left(exc):
+            if never_left(exc):
                 return await self._retry(row, self._backoff(row.attempts), exc.message)
             # The request may have reached Telegram: its fate is unknown, never resend.
             return await self._finish(row, "unknown", exc.message)
