@@ -63,7 +63,7 @@ async def test_the_warning_speaks_the_members_language_and_a_button_gets_it_as_a
     welcome = (await chat.say(LAYLA, "/start"))[0]
     for _ in range(CAPACITY - 1):
         await chat.say(LAYLA, "/help")
-    await chat.press(LAYLA, welcome, chat.standin.buttons(welcome)[0][1])
+    await chat.press(LAYLA, welcome, chat.standin.buttons(welcome)[0][1] or "")
     answer = chat.last_callback_answer()
     assert SLOW_DOWN["ar"] in answer.text and answer.show_alert
     assert app.flood_guard.stats.warned == 1

@@ -153,7 +153,7 @@ class Recorder:
 
 async def join(chat: Chat, person: Person) -> None:
     welcome = (await chat.say(person, "/start"))[0]
-    await chat.press(person, welcome, chat.standin.buttons(welcome)[0][1])  # yes to offers
+    await chat.press(person, welcome, chat.standin.buttons(welcome)[0][1] or "")  # yes to offers
 
 
 def labelled(chat: Chat, message: BotMessage, label: str) -> str:
