@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.throwaway import pg_database  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.demo.standin import BotAPIStandIn, BotMessage, StandInServer, StandInSession  # noqa: E402
 from bot.domain.broadcasts import Segment  # noqa: E402
 from bot.services import broadcasts  # noqa: E402
+from standin import BotAPIStandIn, BotMessage, StandInServer, StandInSession  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Member  # noqa: E402

@@ -45,12 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.throwaway import create_pg_database, drop_pg_database, libpq  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.demo.standin import BotAPIStandIn, StandInSession  # noqa: E402
 from bot.domain.ledger import Kind  # noqa: E402
 from bot.domain.members import CODE_ALPHABET  # noqa: E402
 from bot.services import members, points, rewards  # noqa: E402
 from bot.services.ledger import credit  # noqa: E402
 from bot.telegram.routers.rewards import RewardConfirm  # noqa: E402
+from standin import BotAPIStandIn, StandInSession  # noqa: E402
 from storage.engine import create_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Voucher  # noqa: E402

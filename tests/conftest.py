@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from tests.support import Chat, FakeClock, create_test_database, drop_test_database, empty_tables, make_app
 
 

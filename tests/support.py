@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 
 from bot.app import App
 from bot.config import Settings
-from bot.demo.standin import BotAPIStandIn, BotMessage, StandInSession
 from bot.domain.program import Program
+from standin import BotAPIStandIn, BotMessage, StandInSession
 from storage.engine import create_engine
 from storage.migrate import upgrade
 from storage.models import Base

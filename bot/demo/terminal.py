@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import load_settings
-from bot.demo.standin import BotAPIStandIn, BotMessage, StandInServer
+from standin import BotAPIStandIn, BotMessage, StandInServer
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from bot.demo.standin import BotAPIStandIn, StandInServer
 from bot.domain.broadcasts import Segment
 from bot.services import broadcasts
+from standin import BotAPIStandIn, StandInServer
 from storage.engine import create_engine
 from storage.migrate import upgrade
 from storage.models import Member, OutboxMessage

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo.standin import BotAPIStandIn, StandInServer
+from standin import BotAPIStandIn, StandInServer
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER = 4242

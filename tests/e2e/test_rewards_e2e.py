@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo.standin import BotAPIStandIn
 from bot.services import members
+from standin import BotAPIStandIn
 from tests.support import make_app
 
 ROOT = Path(__file__).resolve().parents[2]

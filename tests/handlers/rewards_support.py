@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotMessage
+from standin import BotMessage
 from storage.models import LedgerEntry, Member, Reward, Voucher
 from tests.support import OWNER, Chat, Person
 

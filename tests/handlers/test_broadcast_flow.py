@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotMessage
 from bot.domain.calendars import BirthDate
+from standin import BotMessage
 from storage.models import Broadcast, OutboxMessage
 from tests.support import EMMA, LAYLA, OWNER, SARA, Chat, FakeClock, Person
 

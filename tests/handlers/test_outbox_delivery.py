@@ -11,9 +11,9 @@ from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.broadcasts import Segment
 from bot.services import broadcasts
+from standin import BotAPIStandIn
 from storage.models import Member, OutboxMessage
 from tests.support import EMMA, LAYLA, OWNER, SARA, Chat, FakeClock, Person, make_app
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotMessage
+from standin import BotMessage
 from storage.models import AuditEntry, Base, LedgerEntry, Member, Staff
 from tests.handlers.test_core_flow import member_of
 from tests.support import CASHIER, EMMA, LAYLA, OWNER, SARA, Chat, Person

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from tests.handlers.rewards_support import button, latest, member_of
 from tests.support import SARA, Chat, FakeClock, make_app
 

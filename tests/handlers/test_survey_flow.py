@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotMessage
 from bot.jobs import JOBS, run_job
 from bot.services import surveys
+from standin import BotMessage
 from storage.models import LedgerEntry, OutboxMessage, Survey
 from tests.handlers.test_core_flow import member_of
 from tests.support import CASHIER, EMMA, LAYLA, OWNER, SARA, Chat, FakeClock, Person

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.program import Program, RewardSeed, Vouchers
 from bot.services import rewards
 from bot.services.rewards import PREFIX_SETTING, seed_rewards
+from standin import BotAPIStandIn
 from storage.models import Reward
 from tests.support import FakeClock, make_app
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.expiry import reminder_batch
 from bot.domain.ledger import Kind
 from bot.domain.program import Expiry, Program
 from bot.jobs import JOBS, run_job
 from bot.services import members, points, rewards
 from bot.services.ledger import debit
+from standin import BotAPIStandIn
 from storage.models import LedgerEntry, OutboxMessage, PointLot, TierEvent, Voucher
 from tests.handlers.rewards_support import add_reward
 from tests.support import FakeClock, make_app

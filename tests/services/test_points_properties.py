@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain import errors
 from bot.domain.expiry import replay
 from bot.domain.rewards import RewardLimitReached, RewardSoldOut
 from bot.jobs import run_job
 from bot.services import members, points, rewards, vouchers
+from standin import BotAPIStandIn
 from storage.models import LedgerEntry, Member, PointLot, Reward, Voucher
 from tests.support import FakeClock, make_app
 

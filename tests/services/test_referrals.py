@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.program import Program
 from bot.domain.referrals import Attribution
 from bot.services import members, points
+from standin import BotAPIStandIn
 from storage.models import LedgerEntry, Member, OutboxMessage, ReferralConversion
 from tests.support import FakeClock, make_app
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.domain.program import Program
 from bot.jobs import run_job
+from standin import BotAPIStandIn
 from storage.models import LedgerEntry
 from tests.support import EMMA, LAYLA, OWNER, SARA, Chat, FakeClock, Person, make_app
 

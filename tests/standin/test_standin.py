@@ -40,18 +40,18 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from bot.demo.standin import (
+from standin import (
     DEFAULT_BOT_ID,
     BotAPIStandIn,
     BotMessage,
     EntityParseError,
     StandInServer,
     StandInSession,
-    _trim,
     image_dimensions,
     parse_html,
     solid_png,
 )
+from standin.text import trim
 
 TOKEN = f"{DEFAULT_BOT_ID}:stand-in-secret"
 USER = 42
@@ -552,7 +552,7 @@ async def test_control_api_lets_another_process_play_the_user(core: BotAPIStandI
 )
 def test_parse_html_matches_tdlib(markup: str, text: str, entities: list[tuple[str, int, int]]) -> None:
     """Cases adapted from TDLib's check_parse_html; trimming is included because it is what a user sees."""
-    plain, parsed = _trim(*parse_html(markup, strict_ampersand=False))
+    plain, parsed = trim(*parse_html(markup, strict_ampersand=False))
 
     assert plain == text
     assert [(e["type"], e["offset"], e["length"]) for e in parsed] == entities
