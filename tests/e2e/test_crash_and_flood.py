@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.demo.standin import BotAPIStandIn, BotMessage, StandInServer, buttons
 from bot.domain.ledger import command_key
+from standin import BotAPIStandIn, BotMessage, StandInServer, buttons
 from storage.engine import create_engine
 from storage.models import LedgerEntry, Member, Voucher
 from tests.e2e.test_processes import e2e_database

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn
 from bot.telegram.flood import UserBudget
 from bot.telegram.polling import FairQueues, Watermark, poll
+from standin import BotAPIStandIn
 from tests.support import EMMA, SARA, Chat
 
 # -- the bookkeeping -----------------------------------------------------------------

@@ -7,17 +7,21 @@ import time
 from typing import Any
 
 import pytest
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiohttp import ClientConnectorError
 from sqlalchemy import select
 
 from bot.app import App
-from bot.demo.standin import BotAPIStandIn, BotMessage
 from bot.telegram.retries import RetryReplies, _handling, without_retries
+from standin import BotAPIStandIn, BotMessage
 from storage.models import Broadcast, OutboxMessage
-from tests.handlers.test_polling import polling
 from tests.handlers.rewards_support import member_of
+from tests.handlers.test_polling import polling
 from tests.support import EMMA, LAYLA, OWNER, SARA, Chat, Person
 
 # -- the middleware on its own -----------------------------------------------------------
