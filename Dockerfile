@@ -15,6 +15,8 @@ RUN pip install --no-cache-dir . && useradd --create-home --uid 1000 wafa && mkd
 USER wafa
 WORKDIR /data
 ENV DATABASE_URL=sqlite+aiosqlite:////data/wafa.db
+# The HTTP side (API, shop webhooks, health, the Telegram webhook) on PORT, reachable from outside the container.
+ENV HTTP_HOST=0.0.0.0
 VOLUME ["/data"]
 EXPOSE 8080
 STOPSIGNAL SIGTERM

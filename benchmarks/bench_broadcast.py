@@ -107,7 +107,7 @@ async def run(url: str, members: int, rate: float, limit: int) -> None:
     async with StandInServer(standin) as api:
         env = {**os.environ, "BOT_TOKEN": f"{standin.bot_id}:bench", "TELEGRAM_API_URL": api, "DATABASE_URL": url,
                "ADMIN_IDS": str(OWNER), "BROADCAST_RATE": str(rate), "PROGRAM_FILE": str(program),
-               "NO_PROXY": "127.0.0.1,localhost"}
+               "NO_PROXY": "127.0.0.1,localhost", "PORT": "off"}
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

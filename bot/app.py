@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timezone
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -24,15 +25,24 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import ConfigError, Settings, require_token
+from bot.http.app import create_http_app
+from bot.http.deps import HttpDeps, TelegramWebhook
+from bot.http.server import HttpServer
+from bot.metrics import Metrics
+from bot.domain.phones import region_for_currency
 from bot.domain.program import Program, load_program
 from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
+from bot.services.outbox import OutboxSender
+from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
-from bot.telegram.outbox_sender import OutboxSender
+from bot.telegram.notices import Outgoing
+from bot.telegram.outbox_sender import TelegramCourier
+from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.polling import poll
 from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
@@ -63,6 +73,11 @@ class AppContext:
     def zone(self) -> ZoneInfo:
         return self.settings.zone
 
+    @property
+    def region(self) -> str | None:
+        """DEFAULT_REGION, else the country of the program's currency (SAR → SA), else none."""
+        return self.settings.default_region or region_for_currency(self.program.currency)
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.db.uow(readonly=readonly)
 
@@ -85,13 +100,19 @@ class App:
         self.ctx = AppContext(settings, self.program, self.db, clock or utcnow)
         self.i18n: CatalogI18n = create_i18n(settings.default_language)
         self._session = session
+        self.http_server: HttpServer | None = None
 
     @cached_property
     def bot(self) -> Bot:
         token = require_token(self.settings)
         session = self._session or AiohttpSession(api=TelegramAPIServer.from_base(self.settings.telegram_api_url))
-        session.middleware(self.reply_retries)
+        session.middleware(self.reply_retries)  # outermost: the counter below sees every attempt
+        session.middleware(CountBotApiCalls(self.metrics))
         return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics()
 
     @cached_property
     def reply_retries(self) -> RetryReplies:
@@ -101,23 +122,68 @@ class App:
     @cached_property
     def flood_guard(self) -> FloodGuard:
         """The per-user budget; `.stats` for metrics."""
-        return FloodGuard(self.ctx, self.i18n)
+        return FloodGuard(self.ctx, self.i18n, metrics=self.metrics)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
         storage, isolation = self._fsm_storage()
-        return create_dispatcher(self.ctx, self.i18n, storage, isolation, flood=self.flood_guard)
+        return create_dispatcher(self.ctx, self.i18n, storage, isolation, metrics=self.metrics, flood=self.flood_guard)
 
     @cached_property
-    def sender(self) -> OutboxSender:
+    def sender(self) -> OutboxSender[Outgoing]:
         return OutboxSender(
-            self.ctx, self.bot, self.i18n, rate=self.settings.broadcast_rate,
+            self.ctx, TelegramCourier(self.ctx, self.bot, self.i18n), rate=self.settings.broadcast_rate,
             hooks=[broadcasts.release_due, broadcasts.report_finished],
         )
 
     @cached_property
     def scheduler(self) -> JobScheduler:
         return JobScheduler(self)
+
+    # -- the HTTP side (SPEC §9) -------------------------------------------------
+    def http_app(self, *, telegram: TelegramWebhook | None = None) -> Any:
+        """The ASGI app: API, shop webhooks, health, metrics (and the Telegram webhook)."""
+        deps = HttpDeps(
+            ctx=self.ctx,
+            settings=self.settings,
+            metrics=self.metrics,
+            readiness=self.readiness,
+            outbox_counts=self.outbox_counts,
+            wake_outbox=self._wake_outbox,
+            telegram=telegram,
+        )
+        return create_http_app(deps)
+
+    def _wake_outbox(self) -> None:
+        sender = self.__dict__.get("sender")
+        if sender is not None:
+            sender.wake.set()
+
+    async def readiness(self) -> str | None:
+        """Why this process should get no traffic (`/readyz`), or None when ready."""
+        async with self.ctx.uow(readonly=True) as uow:
+            await uow.operations.ping()
+        if await pending_revisions(self.db.engine):
+            return "the database schema is behind this version; run `wafa migrate`"
+        return None
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with self.ctx.uow(readonly=True) as uow:
+            counts: dict[str, int] = await uow.operations.outbox_by_status()
+        return counts
+
+    async def start_http(self, *, telegram: tuple[str, str] | None = None) -> HttpServer:
+        """Serve the HTTP app on HTTP_HOST:PORT in this event loop; `telegram` is
+        the webhook's (path, secret) in `wafa webhook`."""
+        from bot.telegram.webhook import update_feeder
+
+        hook = None
+        if telegram is not None:
+            hook = TelegramWebhook(telegram[0], telegram[1], update_feeder(self.dispatcher, self.bot))
+        server = HttpServer(self.http_app(telegram=hook), host=self.settings.http_host, port=self.settings.port or 0)
+        await server.start()
+        self.http_server = server
+        return server
 
     def _fsm_storage(self) -> tuple[BaseStorage, BaseEventIsolation]:
         if not self.settings.redis_url:
@@ -151,19 +217,30 @@ class App:
                     chats[chats.index(chat)] = ChatMenu(chat.chat_id, chat.role, member.language)
         await publish_menus(self.bot, self.i18n, self.settings.default_language, chats)
 
+    async def check_channels(self) -> None:
+        """Owners hear at start when a channel action cannot be checked (the bot is no admin there)."""
+        if any(action.verify == "channel" for action in self.program.actions):
+            await check_channels(self.ctx, self.bot)
+
     async def serve_polling(self, stop: asyncio.Event) -> None:
-        """`wafa run`: poll Telegram and deliver the outbox until `stop` is set."""
+        """`wafa run`: poll Telegram, serve HTTP (unless PORT=off) and deliver the
+        outbox until `stop` is set."""
         await self.prepare_database()
+        server = await self.start_http() if self.settings.port is not None else None
+        background: list[asyncio.Task[None]] = []
         try:
-            await self.bot.delete_webhook(drop_pending_updates=False)
-        except Exception as exc:  # a stand-in or a self-hosted server may lack it
-            log.warning("deleteWebhook failed: %s", exc)
-        await self.publish_menus()
-        background = self.start_background(stop)
-        try:
+            try:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+            except Exception as exc:  # a stand-in or a self-hosted server may lack it
+                log.warning("deleteWebhook failed: %s", exc)
+            await self.publish_menus()
+            await self.check_channels()
+            background = self.start_background(stop)
             await poll(self.dispatcher, self.bot, stop)
         finally:
             stop.set()
+            if server is not None:
+                await server.stop()  # requests in flight finish before the database closes
             await self.stop_background(background)
 
     def start_background(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:

@@ -23,10 +23,11 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "lazy_ngettext": (1, 2),
 }
-# Written into each catalog header; Babel's own expression for Arabic (its
-# forms 4 and 5 are ordered "other, many", unlike some GNU catalogs).
+# Written into each catalog header. Arabic uses the CLDR/GNU order (zero, one,
+# two, few 3–10, many 11–99, other 100–102…) that gettext, Babel ≥ 2.19,
+# Weblate, Crowdin and Poedit all assume, so a catalog tool never reshuffles forms.
 PLURAL_FORMS = {
-    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=0 && n%100<=2 ? 4 : 5);",
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
     "fa": "nplurals=2; plural=(n > 1);",
     "en": "nplurals=2; plural=(n != 1);",
 }

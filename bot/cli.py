@@ -1,4 +1,4 @@
-"""`wafa` command line (SPEC §2): run | webhook | demo | migrate | run-job | backup."""
+"""`wafa` command line (SPEC §2, §9.1): run | webhook | demo | migrate | run-job | backup | apikey."""
 from __future__ import annotations
 
 import argparse
@@ -34,7 +34,28 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--date", type=_iso_date, help="run as if today were YYYY-MM-DD (merchant time)")
     backup = commands.add_parser("backup", help="consistent copy of the database while the bot runs")
     backup.add_argument("path", type=Path)
+    apikey = commands.add_parser("apikey", help="API keys of the shop's systems (create | list | revoke)")
+    keys = apikey.add_subparsers(dest="apikey_command", required=True, metavar="ACTION")
+    create = keys.add_parser("create", help="make a key; it is printed once, alone, on standard output")
+    create.add_argument("name", help="what the key is for, e.g. pos-1 or salla")
+    create.add_argument(
+        "--scopes", type=_scopes, default=None,
+        help="comma-separated: members:read, purchases:write, refunds:write, vouchers:write, events:write (default: all)",
+    )
+    keys.add_parser("list", help="the keys: name, prefix, scopes, created, last used, revoked")
+    revoke = keys.add_parser("revoke", help="stop a key from working, at once")
+    revoke.add_argument("name")
     return parser
+
+
+def _scopes(text: str) -> str:
+    from bot.domain.api_keys import parse_scopes
+
+    try:
+        parse_scopes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _iso_date(text: str) -> date:
@@ -149,10 +170,47 @@ async def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.services import api_keys
+
+    app = App(settings)
+    try:
+        await app.prepare_database()
+        if args.apikey_command == "create":
+            try:
+                key = await api_keys.create_key(app.ctx, args.name, args.scopes)
+            except ValueError as exc:
+                print(f"wafa: {exc}", file=sys.stderr)
+                return 1
+            print(key)  # alone on stdout, so `KEY=$(wafa apikey create pos)` works
+            print(f"wafa: key {args.name!r} created; it is shown only now, keep it safe", file=sys.stderr)
+        elif args.apikey_command == "list":
+            rows = await api_keys.list_keys(app.ctx)
+            if not rows:
+                print("no API keys yet; make one with: wafa apikey create NAME")
+            for key_info in rows:
+                state = f"revoked {key_info.revoked_at:%Y-%m-%d}" if key_info.revoked_at else "active"
+                used = f"{key_info.last_used_at:%Y-%m-%d %H:%M}" if key_info.last_used_at else "never"
+                print(
+                    f"{key_info.name:24} {key_info.prefix}…  {state:18} created {key_info.created_at:%Y-%m-%d}  "
+                    f"last used {used}  scopes {','.join(key_info.scopes)}"
+                )
+        elif not await api_keys.revoke_key(app.ctx, args.name):
+            print(f"wafa: no active key is called {args.name!r}", file=sys.stderr)
+            return 1
+        else:
+            print(f"wafa: key {args.name!r} revoked", file=sys.stderr)
+    finally:
+        await app.close()
+    return 0
+
+
 _ACTIONS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     "run": _run,
     "webhook": _webhook,
     "migrate": _migrate,
     "run-job": _run_job,
     "backup": _backup,
+    "apikey": _apikey,
 }

@@ -35,12 +35,61 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    port: int = Field(default=8080, ge=1, le=65535)
+    # The HTTP side (SPEC §9). PORT=off: no HTTP server in `wafa run`; 0: any free port.
+    port: int | None = Field(default=8080, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
+    default_region: str | None = None
+    salla_webhook_secret: str | None = None
+    zid_webhook_token: str | None = None
+    woocommerce_webhook_secret: str | None = None
+    shopify_webhook_secret: str | None = None
 
-    @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", "program_file", mode="before")
+    @field_validator(
+        "bot_token", "redis_url", "webhook_url", "webhook_secret", "program_file", "default_region",
+        "salla_webhook_secret", "zid_webhook_token", "woocommerce_webhook_secret", "shopify_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port_off(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text == "off":
+                return None
+            if not text.isdigit():
+                raise ValueError(f"{value!r} is not a port number (1-65535) or off")
+        return value
+
+    @field_validator("http_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(ch.isspace() for ch in value):
+            raise ValueError("expected an address to bind, e.g. 127.0.0.1 or 0.0.0.0")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        from bot.domain.phones import is_region
+
+        if value is None:
+            return None
+        if not is_region(value.strip()):
+            raise ValueError(f"{value!r} is not an ISO country code such as SA, IR, AE or EG")
+        return value.strip().upper()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: str | None) -> str | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z a-z 0-9 _ -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ or - (Telegram's secret_token rule)")
+        return value
 
     @field_validator("bot_token")
     @classmethod
@@ -126,7 +175,16 @@ def require_token(settings: Settings) -> str:
     return settings.bot_token
 
 
-def require_webhook(settings: Settings) -> tuple[str, str | None]:
+def require_webhook(settings: Settings) -> tuple[str, str]:
+    """`wafa webhook` needs its URL, a secret (anyone who finds the URL could post
+    updates otherwise) and an HTTP port."""
     if not settings.webhook_url:
         raise ConfigError("WEBHOOK_URL: required for `wafa webhook`, e.g. https://bot.example.com/telegram")
+    if not settings.webhook_secret:
+        raise ConfigError(
+            "WEBHOOK_SECRET: required for `wafa webhook`, so that only Telegram can post updates "
+            "(1-256 characters A-Z, a-z, 0-9, _ or -)"
+        )
+    if settings.port is None:
+        raise ConfigError("PORT: `wafa webhook` receives updates over HTTP; set a port, not off")
     return settings.webhook_url, settings.webhook_secret

@@ -76,9 +76,12 @@ async def win_back(app: Any, day: date | None) -> str:
 
 async def expiry(app: Any, day: date | None) -> str:
     """Lapsed vouchers (refunds), expired points, expiry reminders, tier periods."""
+    from bot.services.claims import expire_claims
     from bot.services.expiry import run_expiry
 
-    return str(await run_expiry(app.ctx, day))
+    report = str(await run_expiry(app.ctx, day))
+    expired = await expire_claims(app.ctx)
+    return f"{report}; {expired} claim(s) for a phone expired" if expired else report
 
 
 async def survey_followups(app: Any, day: date | None) -> str:
@@ -89,12 +92,32 @@ async def survey_followups(app: Any, day: date | None) -> str:
     return f"asked {report.asked}, alerts {report.alerts}, comment steps closed {report.closed}"
 
 
+async def lapse_stamps(app: Any, day: date | None) -> str:
+    """Stamps older than `stamps.expiry_days` leave the card."""
+    from bot.services.stamps import expire_stamps
+
+    report = await expire_stamps(app.ctx, day)
+    _wake_sender(app)
+    return str(report)
+
+
+async def anniversaries(app: Any, day: date | None) -> str:
+    """Membership anniversary milestones (`anniversary_years`), with their points or voucher."""
+    from bot.services.recognition import run_anniversaries
+
+    report = await run_anniversaries(app.ctx, day)
+    _wake_sender(app)
+    return f"{report.day.isoformat()}: {report.granted} anniversary milestone(s) given, {report.already} already given"
+
+
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
     "expiry": Job(expiry, {"hour": 9, "minute": 30}, "expire vouchers and points, remind, review tiers"),
     "birthdays": Job(greet_birthdays, {"hour": 10, "minute": 0}, "birthday greetings and bonuses, 10:00"),
     "winback": Job(win_back, {"hour": 11, "minute": 0}, "win-back messages to inactive members, 11:00"),
     "surveys": Job(survey_followups, {"minute": "*/15"}, "ask for NPS a few hours after a purchase; overdue alerts"),
+    "stamps": Job(lapse_stamps, {"hour": 9, "minute": 40}, "stamps older than stamps.expiry_days lapse"),
+    "anniversaries": Job(anniversaries, {"hour": 10, "minute": 30}, "membership anniversary milestones, 10:30"),
 }
 
 

@@ -54,6 +54,7 @@ class BotAPIStandIn(Webhooks):
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getchat": self._get_chat,
+            "getchatmember": self._get_chat_member,
             "getfile": self._get_file,
             "close": self._always_true,
             "logout": self._always_true,

@@ -38,15 +38,32 @@ class ChatDirectory(UpdateQueue):
         self._chats[chat_id] = chat
         return dict(chat)
 
-    def channel(self, chat_id: int, title: str, *, username: str | None = None) -> dict[str, Any]:
-        """Register a channel the bot administers, so it can post there and see posts."""
+    def channel(
+        self, chat_id: int, title: str, *, username: str | None = None, bot_is_admin: bool = True
+    ) -> dict[str, Any]:
+        """Register a channel the bot administers (or, with ``bot_is_admin=False``, one
+        whose members it cannot see: getChatMember then fails as Telegram's does)."""
         if chat_id >= 0:
             raise ValueError(f"channel ids are negative, got {chat_id}")
         chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title}
         if username:
             chat["username"] = username
         self._chats[chat_id] = chat
+        self.set_bot_admin(chat_id, bot_is_admin)
         return dict(chat)
+
+    def set_bot_admin(self, chat_id: int, admin: bool) -> None:
+        if admin:
+            self._not_admin.discard(chat_id)
+        else:
+            self._not_admin.add(chat_id)
+
+    def join_chat(self, chat_id: int, user_id: int) -> None:
+        """The user joins a group or channel (what getChatMember reports)."""
+        self._chat_members[chat_id].add(user_id)
+
+    def leave_chat(self, chat_id: int, user_id: int) -> None:
+        self._chat_members[chat_id].discard(user_id)
 
     def _chat_json(self, chat_id: int) -> dict[str, Any] | None:
         if chat_id in self._chats:
@@ -123,3 +140,33 @@ class ChatDirectory(UpdateQueue):
             "max_reaction_count": 11,
             "accepted_gift_types": {name: False for name in gift_types},
         }
+
+    async def _get_chat_member(self, params: Params) -> dict[str, Any]:
+        chat_id = self._required_chat_id(params)
+        user_id = params.integer("user_id")
+        if user_id is None:
+            raise bad_request("invalid user_id specified")
+        if user_id == self.bot_id:
+            user = self.bot_user
+        elif user_id in self._users:
+            user = {k: v for k, v in self._users[user_id].items() if k in ("id", "is_bot", "first_name", "last_name", "username")}
+        else:
+            raise bad_request("user not found")
+        if chat_id not in self._chats:  # a private chat: its user and the bot are in it
+            if user_id not in (chat_id, self.bot_id):
+                raise bad_request("user not found")
+            return {"status": "member", "user": user}
+        is_channel = self._chats[chat_id]["type"] == "channel"
+        if user_id == self.bot_id:
+            if chat_id in self._not_admin:
+                return {"status": "left" if is_channel else "member", "user": user}
+            rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+                      "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+                      "can_edit_stories", "can_delete_stories", "can_send_welcome_messages", "can_post_messages",
+                      "can_edit_messages")
+            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                    **{right: right != "can_promote_members" for right in rights}}
+        if is_channel and chat_id in self._not_admin:
+            # Only administrators may list a channel's members.
+            raise bad_request("member list is inaccessible")
+        return {"status": "member" if user_id in self._chat_members[chat_id] else "left", "user": user}

@@ -8,13 +8,13 @@ import re
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, cast
 
+from aiogram.client.session.base import BaseSession
+from aiogram.methods.base import TelegramMethod, TelegramType
+from aiogram.types import InputFile
 from aiohttp import ClientResponseError, RequestInfo
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from aiogram.client.session.base import BaseSession
-from aiogram.methods.base import TelegramMethod, TelegramType
-from aiogram.types import InputFile
 from standin.api import BotAPIStandIn
 from standin.errors import UNAUTHORIZED
 from standin.records import UploadedFile

@@ -56,6 +56,8 @@ class StandInState:
 
         self._users: dict[int, dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}  # groups, supergroups and channels
+        self._chat_members: defaultdict[int, set[int]] = defaultdict(set)  # users in each group or channel
+        self._not_admin: set[int] = set()  # channels the bot is in without admin rights
         self._started: set[int] = set()
         self._blocked: set[int] = set()
         self._next_message_id: Counter[int] = Counter()

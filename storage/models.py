@@ -24,6 +24,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,6 +64,7 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("stamps >= 0", name="stamps_not_negative"),
         Index("ix_members_birthday", "birth_calendar", "birth_month", "birth_day"),
     )
 
@@ -76,6 +79,7 @@ class Member(Base):
     phone_suffix: Mapped[str | None] = mapped_column(String(9), index=True)
     language: Mapped[str] = mapped_column(String(2))
     balance: Mapped[int] = mapped_column(Integer, default=0)
+    stamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # on the current card
     tier: Mapped[int] = mapped_column(SmallInteger, default=0)
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -218,6 +222,8 @@ class Reward(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False = paused
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Members of min_tier see it this long before the others (then it is open to all).
+    early_access_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class Voucher(Base):
@@ -244,6 +250,9 @@ class Voucher(Base):
     validated_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id of the staff member
     redeem_key: Mapped[str | None] = mapped_column(String(160))  # the /redeem message that used it
     refunded_points: Mapped[int | None] = mapped_column(Integer)  # set when it expired unused
+    # Why it was given without points: "stamps" (a full card), "milestone", "tier_entry";
+    # None = redeemed with points. Given vouchers take no stock and count toward no limit.
+    source: Mapped[str | None] = mapped_column(String(12))
 
 
 class PointLot(Base):
@@ -325,6 +334,9 @@ class Broadcast(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     audience: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows written at release
     report: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # "Top tiers first": members below early_tier get it early_hours later.
+    early_tier: Mapped[int | None] = mapped_column(SmallInteger)
+    early_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxLease(Base):
@@ -396,3 +408,176 @@ Index(
     LedgerEntry.member_id,
     LedgerEntry.delta,
 )
+
+
+# -- the shop's systems: API keys, orders, refunds, claims (issue 11) ----------------
+class ApiKey(Base):
+    """A key of the shop's systems for `/api/v1` (SPEC §9.1): only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        # One active key per name; a revoked key's name may be used again.
+        Index(
+            "ix_api_keys_name_active", "name", unique=True,
+            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to tell keys apart
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShopOrder(Base):
+    """A purchase from the API or a shop webhook, keyed by source and the shop's order id.
+
+    The row is the idempotency record: a replay answers with what the first
+    request got (`points`, `balance_after`). `member_id` is None while the
+    points wait for a phone nobody has yet (a `PhoneClaim`).
+    """
+
+    __tablename__ = "shop_orders"
+    __table_args__ = (
+        UniqueConstraint("source", "reference"),
+        CheckConstraint("refunded_amount <= amount", name="refunds_within_order"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # api | salla | zid | woocommerce | shopify
+    reference: Mapped[str] = mapped_column(String(64))  # the shop's order id
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    points: Mapped[int] = mapped_column(Integer)  # earned (or waiting in the claim)
+    balance_after: Mapped[int | None] = mapped_column(Integer)
+    refunded_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal(0))
+    refunded_points: Mapped[int] = mapped_column(Integer, default=0)  # the refunds' proportional shares
+    note: Mapped[str | None] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(80))  # the API key's name, or the platform
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderRefund(Base):
+    """A refund of (part of) a `ShopOrder`, keyed by source and the refund's id."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (UniqueConstraint("source", "reference"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    points: Mapped[int] = mapped_column(Integer)  # the share of the order's points it takes back
+    reversed: Mapped[int] = mapped_column(Integer, default=0)  # taken from the balance
+    unrecovered: Mapped[int] = mapped_column(Integer, default=0)  # already spent: not taken back
+    balance_after: Mapped[int | None] = mapped_column(Integer)
+    via: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PhoneClaim(Base):
+    """Points for a phone number no member has yet (SPEC §9.3).
+
+    status: pending → credited (the member shared this phone with the contact
+    button) | expired (the program's expiry passed first) | erased (/forget)
+    | void (refunded to nothing).
+    """
+
+    __tablename__ = "phone_claims"
+    __table_args__ = (
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        Index("ix_phone_claims_phone_status", "phone", "status"),
+        Index("ix_phone_claims_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164; None once erased
+    points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- more ways to earn: stamp cards, earning actions, milestones, tier entry (issue 14) ---------
+class StampEntry(Base):
+    """The stamp ledger, append-only like points: stamps given (+), a full card (−every,
+    with the voucher it became), stamps expired (−). `members.stamps` is its sum."""
+
+    __tablename__ = "stamp_entries"
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index("ix_stamp_entries_member_id_created_at", "member_id", "created_at"),
+        Index("ix_stamp_entries_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # stamp | card | expire
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # who stamped; None = the bot or the API
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))  # a full card's voucher
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActionClaim(Base):
+    """One earning action done (or asked for) by a member: its outcome, under the
+    key of the request that did it (a /checkin message, an API event, a staff request).
+
+    status: credited | pending (waits for staff) | declined | over_limit (an API event over its limit).
+    """
+
+    __tablename__ = "action_claims"
+    __table_args__ = (
+        Index("ix_action_claims_member_id_action_id_period", "member_id", "action_id", "period"),
+        Index("ix_action_claims_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    action_id: Mapped[str] = mapped_column(String(24))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    verify: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    code: Mapped[str | None] = mapped_column(String(32))  # the check-in code used
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)  # staff who approved or declined
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActionCode(Base):
+    """A check-in code an owner made with /actions (codes fixed in the program are not stored)."""
+
+    __tablename__ = "action_codes"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(24))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberGrant(Base):
+    """Recognition given once: a milestone, or a tier's entry reward (points and/or a voucher)."""
+
+    __tablename__ = "member_grants"
+    __table_args__ = (Index("ix_member_grants_member_id_kind_ref", "member_id", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # milestone | tier_entry
+    ref: Mapped[str] = mapped_column(String(32))  # the milestone's key, or the tier's index
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

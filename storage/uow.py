@@ -10,14 +10,18 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.engine import READONLY
+from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignRepository
+from storage.repositories.claims import ClaimRepository
 from storage.repositories.history import HistoryRepository
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
+from storage.repositories.operations import OperationsRepository
+from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.rewards import RewardRepository
@@ -29,6 +33,9 @@ from storage.repositories.reports import ReportRepository
 from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
+from storage.repositories.actions import ActionRepository
+from storage.repositories.grants import GrantRepository
+from storage.repositories.stamps import StampRepository
 
 
 class UnitOfWork:
@@ -52,6 +59,13 @@ class UnitOfWork:
     referrals: ReferralRepository
     surveys: SurveyRepository
     reports: ReportRepository
+    api_keys: ApiKeyRepository
+    orders: OrderRepository
+    claims: ClaimRepository
+    operations: OperationsRepository
+    stamps: StampRepository
+    actions: ActionRepository
+    grants: GrantRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -80,6 +94,13 @@ class UnitOfWork:
         self.referrals = ReferralRepository(session)
         self.surveys = SurveyRepository(session)
         self.reports = ReportRepository(session)
+        self.api_keys = ApiKeyRepository(session)
+        self.orders = OrderRepository(session)
+        self.claims = ClaimRepository(session)
+        self.operations = OperationsRepository(session)
+        self.stamps = StampRepository(session)
+        self.actions = ActionRepository(session)
+        self.grants = GrantRepository(session)
         return self
 
     async def __aexit__(

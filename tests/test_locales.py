@@ -5,8 +5,11 @@ import re
 
 import pytest
 
+from bot.app import App
 from bot.catalogs import PLURAL_FORMS, catalog_files, problems, read
-from bot.i18n import LANGUAGES, load_translations
+from bot.i18n import LANGUAGES
+from bot.telegram import reward_text
+from bot.telegram.render import Fmt
 
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 PERSIAN_ONLY = set("یکپچژگ")
@@ -53,8 +56,20 @@ def test_headers_declare_the_plural_forms_we_write(lang: str) -> None:
         assert f"Plural-Forms: {PLURAL_FORMS[lang]}" in path.read_text(encoding="utf-8"), path
 
 
-def test_arabic_has_six_plural_forms_in_babel_order() -> None:
-    arabic = load_translations()["ar"]
-    forms = {n: arabic.ngettext("{count} point", "{count} points", n) for n in (0, 1, 2, 3, 11, 100)}
-    assert forms[1] == "نقطة واحدة" and forms[2] == "نقطتان" and forms[3] == "{count} نقاط"
-    assert forms[11] == forms[100] == "{count} نقطة"
+@pytest.mark.parametrize(
+    ("count", "days", "points"),
+    [
+        (0, "٠ يوم", "٠ نقطة"),  # zero
+        (1, "يوم واحد", "نقطة واحدة"),  # one
+        (2, "يومين", "نقطتين"),  # two: the object/genitive dual most host sentences need
+        (3, "٣ أيام", "٣ نقاط"),  # few: 3–10
+        (11, "١١ يومًا", "١١ نقطة"),  # many: 11–99
+        (100, "١٠٠ يوم", "١٠٠ نقطة"),  # other: 100–102
+        (101, "١٠١ يوم", "١٠١ نقطة"),
+    ],
+)
+def test_arabic_plurals_follow_the_cldr_order(app: App, count: int, days: str, points: str) -> None:
+    """The standard header (many = 11–99 in slot 4, other = 100–102 in slot 5) and the forms agree."""
+    with app.i18n.context(), app.i18n.use_locale("ar"):
+        fmt = Fmt("ar")
+        assert (reward_text.days(fmt, count), fmt.points(count)) == (days, points)

@@ -51,6 +51,8 @@ Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
   :contact               share the current person's phone with Telegram's contact button
   :open [LINK]           open a t.me link to the bot as the current person (default: the last
                          invitation link the bot showed anyone), as tapping it in Telegram would
+  :join [@CHANNEL]       the current person joins the program's channel (for a channel action
+                         in /earn); :leave [@CHANNEL] leaves it
   :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
   :who                   list the people and their Telegram ids
   :wait SECONDS          pause (useful in scripts)
@@ -91,9 +93,17 @@ class TerminalChat:
         self._shown_text: dict[tuple[int, int], str] = {}
         for persona in PERSONAS.values():
             standin.user(persona.user_id, persona.first_name, username=persona.username, language_code=persona.language_code)
+        # The program's channels (earning actions "join our channel"), with the bot as their admin.
+        self.channels: dict[str, int] = {}
+        for action in app.program.actions:
+            if action.channel and action.channel.lower() not in self.channels:
+                chat_id = -1000000000 - len(self.channels) - 1
+                standin.channel(chat_id, action.channel[1:], username=action.channel[1:])
+                self.channels[action.channel.lower()] = chat_id
         standin.add_listener(self._on_bot_message)
         self.in_flight = InFlight()
         app.dispatcher.update.outer_middleware(self.in_flight)
+        self._answers_seen = 0
 
     async def settle(self) -> None:
         """Wait until the bot has answered (and handled every update), then deliver the outbox."""
@@ -103,6 +113,15 @@ class TerminalChat:
                 break
             await asyncio.wait_for(self.in_flight.idle.wait(), 60)
         await self.app.sender.drain()
+        self._show_callback_answers()
+
+    def _show_callback_answers(self) -> None:
+        """Telegram shows a button's answer as a pop-up (alert) or a brief toast: show it too."""
+        answers = self.standin.answered_callbacks
+        for answer in answers[self._answers_seen:]:
+            if answer.text:
+                self._show(f"  🤖 ({'pop-up' if answer.show_alert else 'toast'}) {answer.text}")
+        self._answers_seen = len(answers)
 
     # -- output ------------------------------------------------------------------
     def _show(self, text: str) -> None:
@@ -178,6 +197,8 @@ class TerminalChat:
             self.standin.send_contact(self.current.user_id, self.current.phone)
         elif name == "open":
             self._open(args[0] if args else None)
+        elif name in ("join", "leave"):
+            self._membership(name, args[0] if args else None)
         elif name == "wait" and args:
             await asyncio.sleep(float(args[0]))
         elif name == "job" and args:
@@ -199,6 +220,15 @@ class TerminalChat:
         self._show(f"  (opening {link})")
         self.numbered[self.current.user_id] = []
         self.standin.send_text(self.current.user_id, f"/start {match.group(1)}")
+
+    def _membership(self, verb: str, channel: str | None) -> None:
+        chat_id = self.channels.get((channel or next(iter(self.channels), "")).lower())
+        if chat_id is None:
+            self._show("  (the program has no such channel)" if self.channels else "  (the program has no channel action)")
+            return
+        (self.standin.join_chat if verb == "join" else self.standin.leave_chat)(chat_id, self.current.user_id)
+        name = next(c for c, i in self.channels.items() if i == chat_id)
+        self._show(f"  ({self.current.first_name} {'joined' if verb == 'join' else 'left'} {name})")
 
     async def _job(self, args: list[str]) -> None:
         from bot.jobs import JOBS, run_job
@@ -258,6 +288,8 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             database_url=f"sqlite+aiosqlite:///{database.resolve()}",
             admin_ids=frozenset({OWNER_ID}),
         )
+        if settings.port is not None and not _port_free(settings.http_host, settings.port):
+            settings = settings.model_copy(update={"port": 0})  # 8080 is taken: any free port will do
         # No quiet hours in the demo: a scheduled message you trigger at 23:00 shows at once.
         program = load_program(settings.program_file)
         program = program.model_copy(update={"messaging": Messaging(quiet_hours="off")})
@@ -268,6 +300,8 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
         try:
             await _wait_until_polling(standin, bot_task)
             print(HELP, file=out, flush=True)
+            if app.http_server is not None:
+                print(http_help(app.http_server.address, database.resolve()), file=out, flush=True)
             await (_script(chat, script, out) if script is not None else _interactive(chat))
         finally:
             stop.set()
@@ -276,6 +310,30 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             await app.close()
     print("  (bot stopped; your demo data is kept in " + str(database) + ", use --fresh to start over)", file=out)
     return 0
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def http_help(address: str, database: Path) -> str:
+    """How to reach the demo shop from another terminal, as a POS would (README: Connect your shop)."""
+    return f"""\
+The shop's HTTP side is on {address} (API docs: {address}/api/docs).
+In another terminal, make an API key, then record a purchase for Emma (send /start as :as en first)
+and watch her being told here:
+  KEY=$(DATABASE_URL=sqlite+aiosqlite:///{database} wafa apikey create pos)
+  curl -s {address}/api/v1/purchases -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
+       -d '{{"order_id": "A-1001", "member": "@emma_demo", "amount": "120"}}'
+  curl -s {address}/api/v1/refunds -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
+       -d '{{"refund_id": "R-1", "order_id": "A-1001", "amount": "50"}}'"""
 
 
 async def _wait_until_polling(standin: BotAPIStandIn, bot_task: asyncio.Task[None]) -> None:
@@ -301,7 +359,13 @@ async def _interactive(chat: TerminalChat) -> None:
 
 
 async def _script(chat: TerminalChat, script: TextIO, out: TextIO) -> None:
-    for line in script:
+    loop = asyncio.get_running_loop()
+    while True:
+        # Read off the event loop: while a script waits for its next line, the bot and
+        # its HTTP side keep answering (a purchase posted with curl meanwhile).
+        line = await loop.run_in_executor(None, script.readline)
+        if not line:
+            return
         print(chat.prompt() + line.rstrip("\n"), file=out, flush=True)
         if not await chat.handle(line):
             return

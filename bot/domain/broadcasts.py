@@ -93,8 +93,10 @@ def check_text(plain: str, markup: str) -> None:
 
 
 _TIME = re.compile(r"(?<!\d)(\d{1,2})[:٫.](\d{2})(?!\d)")
-_TOMORROW = {"tomorrow", "فردا", "غدا", "غداً", "بكرة"}
+_TOMORROW = {"tomorrow", "فردا", "غدا", "بكرة"}
 _TODAY = {"today", "امروز", "اليوم"}
+# Arabic short vowels and tanwin (غدًا, غداً, غدٍ) are optional in writing: compared without them.
+_HARAKAT = re.compile("[\u064b-\u0652]")
 
 
 def parse_send_time(text: str, now_local: datetime, *, horizon_days: int = SCHEDULE_HORIZON_DAYS) -> datetime:
@@ -108,7 +110,7 @@ def parse_send_time(text: str, now_local: datetime, *, horizon_days: int = SCHED
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
         raise UnreadableTime(text=text)
-    rest = (raw[: match.start()] + " " + raw[match.end() :]).strip()
+    rest = _HARAKAT.sub("", raw[: match.start()] + " " + raw[match.end() :]).strip()
     today = now_local.date()
     if not rest or rest in _TODAY:
         day = today

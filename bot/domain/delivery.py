@@ -17,11 +17,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 
 SERVICE, REMINDER, MARKETING = "service", "reminder", "marketing"
 CATEGORIES = (SERVICE, REMINDER, MARKETING)
 QUIET_CATEGORIES = frozenset({REMINDER, MARKETING})
 CONSENT_CATEGORIES = frozenset({MARKETING})
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbox row stands. The values are what the `outbox.status` column holds.
+
+    pending → sending (claimed by one sender, committed before the call) →
+    sent | failed | blocked | opted_out | unknown; a member's pending rows
+    become cancelled when they erase their data. `unknown` means the call may
+    have reached Telegram: such a row is never sent again.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the member blocked the bot (or was erased): no call is made
+    OPTED_OUT = "opted_out"  # marketing to a member who did not agree to offers
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+# Rows a sender may still act on; a batch (a broadcast) is finished when none is left.
+OPEN_STATUSES = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENDING})
+
+
+class SendOutcome(StrEnum):
+    """What one call to Telegram came to, as far as the outbox is concerned."""
+
+    SENT = "sent"  # Telegram accepted the message
+    RATE_LIMITED = "rate_limited"  # 429: every send waits `retry_after`
+    BLOCKED = "blocked"  # 403: the member blocked the bot
+    REJECTED = "rejected"  # another 4xx: this message can never be sent
+    UNAUTHORIZED = "unauthorized"  # 401: nothing can be sent until the token is fixed
+    NOT_TAKEN = "not_taken"  # 5xx, another refusal, or a connection that never opened
+    IN_DOUBT = "in_doubt"  # the request left but no answer came: it may have arrived
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    error: str | None = None  # Telegram's words (or the transport's), kept on the row
+    retry_after: float = 0.0  # seconds, for RATE_LIMITED
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 

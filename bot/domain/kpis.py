@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
+from bot.domain.delivery import DeliveryStatus
 from bot.domain.digits import NotANumber, parse_int
 from bot.domain.errors import DomainError
 from bot.domain.surveys import CsatResult, NpsResult, percent
@@ -65,6 +66,10 @@ class Period:
     def days(self) -> int:
         return max(1, round((self.end - self.start) / timedelta(days=1)))
 
+    def last_day(self, zone: tzinfo) -> date:
+        """The calendar day (in `zone`) of the period's last instant: what a chart bar is labelled with."""
+        return (self.end - _INCLUSIVE).astimezone(zone).date()
+
 
 # Periods end just after `now`, so what happened at this very moment counts.
 _INCLUSIVE = timedelta(microseconds=1)
@@ -77,16 +82,28 @@ def periods(now: datetime, days: int) -> tuple[Period, Period]:
     return Period(end - span, end), Period(end - 2 * span, end - span)
 
 
-def buckets(period: Period, max_buckets: int = MAX_BUCKETS) -> list[Period]:
-    """Whole-day buckets ending at the period's end (the first may be shorter), at most `max_buckets`."""
-    days = period.days
+def buckets(period: Period, zone: tzinfo = timezone.utc, max_buckets: int = MAX_BUCKETS) -> list[Period]:
+    """Calendar-day buckets in the merchant's `zone` that tile the period, at most `max_buckets`.
+
+    Boundaries fall on local midnights, so the last bucket is *today* (midnight
+    to now) and a sign-up shows under the day it happened on; the first bucket
+    is the part of the period's first day that lies inside it. A bucket spans
+    several days when the period has more days than `max_buckets`.
+    """
+    first = period.start.astimezone(zone).date()
+    last = period.last_day(zone)
+    days = (last - first).days + 1
     width = math.ceil(days / max_buckets)
     count = math.ceil(days / width)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(period.end.tzinfo)
+
     result = []
     for i in range(count):
-        end = period.end - timedelta(days=width * (count - 1 - i))
-        start = max(period.start, end - timedelta(days=width))
-        result.append(Period(start, end))
+        end_day = last - timedelta(days=width * (count - 1 - i))  # the bucket's last day
+        start = max(period.start, midnight(end_day - timedelta(days=width - 1)))
+        result.append(Period(start, min(period.end, midnight(end_day + timedelta(days=1)))))
     return result
 
 
@@ -124,6 +141,19 @@ class RewardCount:
 
 
 @dataclass(frozen=True)
+class EarningStats:
+    """Stamp cards, earning actions and recognition in P (SPEC §11)."""
+
+    stamps_given: int = 0
+    cards_completed: int = 0  # each one a voucher
+    stamps_lapsed: int = 0
+    stamps_on_cards: int = 0  # now, on every member's current card
+    actions: dict[str, tuple[int, int]] = field(default_factory=dict)  # action id: (times done, points)
+    milestones: int = 0
+    tier_gifts: int = 0
+
+
+@dataclass(frozen=True)
 class SeriesPoint:
     period: Period
     active: int
@@ -139,9 +169,10 @@ class ProgramStats:
     nps: NpsResult
     csat: CsatResult
     referrals: Referrals
-    messages: dict[str, int] = field(default_factory=dict)  # outbox rows created in P, by status
+    messages: dict[DeliveryStatus, int] = field(default_factory=dict)  # outbox rows created in P, by status
     series: list[SeriesPoint] = field(default_factory=list)
     top_rewards: list[RewardCount] = field(default_factory=list)  # most redeemed first
+    earning: EarningStats = field(default_factory=EarningStats)
 
     @property
     def active_share(self) -> Decimal | None:

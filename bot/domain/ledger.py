@@ -21,14 +21,27 @@ class Kind(enum.StrEnum):
     REDEEM = "redeem"
     REFUND = "refund"  # points of an unused, expired voucher coming back
     EXPIRE = "expire"
+    REVERSAL = "reversal"  # points of a refunded purchase taken back (SPEC §9.1)
+    ACTION = "action"  # an earning action: joining the channel, an event check-in, …
+    MILESTONE = "milestone"  # the N-th purchase, a membership anniversary
+    TIER_BONUS = "tier_bonus"  # a tier's entry points
 
 
 # Points a member *earned*: they count toward tiers and they expire under the
 # program's policy. Manual adjustments and refunds are corrections, not
-# earnings, so they neither lift a tier nor expire.
+# earnings, so they neither lift a tier nor expire. A tier's entry points are
+# a consequence of the tier, not a way into it (counting them could lift the
+# member again, and again), so they are not earnings either.
 EARNING_KINDS = frozenset(
-    {Kind.PURCHASE, Kind.SIGNUP, Kind.PROFILE, Kind.BIRTHDAY, Kind.REFERRAL, Kind.SURVEY, Kind.WINBACK}
+    {
+        Kind.PURCHASE, Kind.SIGNUP, Kind.PROFILE, Kind.BIRTHDAY, Kind.REFERRAL, Kind.SURVEY, Kind.WINBACK,
+        Kind.ACTION, Kind.MILESTONE,
+    }
 )
+
+
+# Debits that undo earnings: a refunded purchase no longer counts toward the tier.
+TIER_CORRECTION_KINDS = frozenset({Kind.REVERSAL})
 
 
 class PostOutcome(enum.Enum):

@@ -76,6 +76,8 @@ class _Strict(BaseModel):
 class Display(_Strict):
     arabic_digits: Literal["arabic", "latin"] = "arabic"
     arabic_calendar: Literal["gregorian", "hijri"] = "gregorian"
+    # The first day of a week for weekly limits (earning actions), in merchant time.
+    week_starts: Literal["saturday", "sunday", "monday"] = "monday"
 
 
 class Earning(_Strict):
@@ -96,11 +98,17 @@ class Bonuses(_Strict):
     winback: int = Field(default=0, ge=0)
 
 
+_SEED_ID = r"^[a-z0-9_-]{1,32}$"
+
+
 class Tier(_Strict):
     name: LocalizedText
     threshold: int = Field(ge=0)
     multiplier: Decimal = Field(default=Decimal(1), ge=1, le=20)
     perks: OptionalLocalizedText = Field(default_factory=dict)
+    # Given on promotion into this tier (also when it is jumped over), once per tier window.
+    entry_points: int = Field(default=0, ge=0, le=1_000_000)
+    entry_reward: str | None = Field(default=None, pattern=_SEED_ID)  # a [[rewards]] id
 
 
 class Tiering(_Strict):
@@ -180,7 +188,7 @@ class Referrals(_Strict):
 
 
 class RewardSeed(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    id: str = Field(pattern=_SEED_ID)
     name: LocalizedText
     description: OptionalLocalizedText = Field(default_factory=dict)
     cost: int = Field(gt=0, le=10_000_000)
@@ -194,6 +202,53 @@ class RewardSeed(_Strict):
     # Optional window in which the reward is offered (merchant dates, inclusive).
     available_from: date | None = None
     available_until: date | None = None
+    # Members of `min_tier` and above see it this many hours before everyone else
+    # (counted from available_from, or from when it was added); then it is open to all.
+    early_access_hours: int | None = Field(default=None, ge=1, le=720)
+
+
+class Stamps(_Strict):
+    """A stamp card: every `every`-th stamp gives a voucher for `reward` (no points spent)."""
+
+    every: int = Field(ge=2, le=30)
+    reward: str = Field(pattern=_SEED_ID)  # a [[rewards]] id
+    max_per_day: int = Field(default=1, ge=1, le=100)  # per member and merchant day
+    expiry_days: int = Field(default=0, ge=0, le=3650)  # a stamp lapses this long after it was given; 0 = never
+    name: OptionalLocalizedText = Field(default_factory=dict)  # e.g. "Coffee card"
+
+
+_CHANNEL = r"^@[A-Za-z][A-Za-z0-9_]{3,31}$"
+_ACTION_CODE = r"^[A-Za-z0-9_-]{3,32}$"  # fits a /start payload after "act-"
+
+
+class EarningAction(_Strict):
+    """A way to earn points besides buying, and how the bot knows it happened."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,24}$")
+    name: LocalizedText
+    description: OptionalLocalizedText = Field(default_factory=dict)
+    points: int = Field(gt=0, le=1_000_000)
+    limit: Literal["once", "daily", "weekly", "monthly"] = "once"
+    verify: Literal["channel", "code", "staff", "api"]
+    channel: str | None = Field(default=None, pattern=_CHANNEL)  # verify = "channel": the channel's @username
+    code: str | None = Field(default=None, pattern=_ACTION_CODE)  # verify = "code": a fixed check-in code
+
+
+class Milestone(_Strict):
+    """Given once per member: at the N-th purchase, or on the N-th anniversary of joining."""
+
+    purchases: int | None = Field(default=None, ge=1, le=100_000)
+    anniversary_years: int | None = Field(default=None, ge=1, le=100)
+    points: int = Field(default=0, ge=0, le=1_000_000)
+    reward: str | None = Field(default=None, pattern=_SEED_ID)  # a [[rewards]] id
+    name: OptionalLocalizedText = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Stable name of the milestone (what grants and ledger keys refer to)."""
+        if self.purchases is not None:
+            return f"purchases-{self.purchases}"
+        return f"anniversary-{self.anniversary_years}"
 
 
 def _default_tiers() -> tuple[Tier, ...]:
@@ -246,6 +301,12 @@ class Program(_Strict):
     reward_kinds: dict[str, RewardKindSpec] = Field(default_factory=dict)
     vouchers: Vouchers = Vouchers()
     campaigns: Campaigns = Campaigns()
+    stamps: Stamps | None = None
+    actions: tuple[EarningAction, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+
+    def action(self, action_id: str) -> EarningAction | None:
+        return next((a for a in self.actions if a.id == action_id), None)
 
     def kind_value(self, kind: str) -> str | None:
         """What a reward kind's value means ("percent", "amount", "none"); None for an unknown kind."""
@@ -292,7 +353,52 @@ class Program(_Strict):
                 raise ValueError(f"rewards[{index}].value: a {reward.kind} reward takes no value")
             if reward.available_from and reward.available_until and reward.available_until < reward.available_from:
                 raise ValueError(f"rewards[{index}].available_until must not be before available_from")
+            if reward.early_access_hours is not None and reward.min_tier == 0:
+                raise ValueError(
+                    f"rewards[{index}].early_access_hours: early access is for a higher tier; set min_tier too"
+                )
+        self._check_earning(set(ids))
         return self
+
+    def _check_earning(self, reward_ids: set[str]) -> None:
+        def known(where: str, reward: str | None) -> None:
+            if reward is not None and reward not in reward_ids:
+                raise ValueError(f"{where}: no [[rewards]] has id {reward!r}")
+
+        if self.stamps is not None:
+            known("stamps.reward", self.stamps.reward)
+        if self.tiers[0].entry_points or self.tiers[0].entry_reward:
+            raise ValueError("tiers[0].entry_points: every member starts in the first tier; use bonuses.signup")
+        for index, tier in enumerate(self.tiers):
+            known(f"tiers[{index}].entry_reward", tier.entry_reward)
+        seen_ids: set[str] = set()
+        seen_codes: set[str] = set()
+        for index, action in enumerate(self.actions):
+            where = f"actions[{index}]"
+            if action.verify == "channel" and action.channel is None:
+                raise ValueError(f'{where}.channel: a verify = "channel" action needs channel = "@yourchannel"')
+            if action.verify != "channel" and action.channel is not None:
+                raise ValueError(f'{where}.channel: only a verify = "channel" action takes a channel')
+            if action.verify != "code" and action.code is not None:
+                raise ValueError(f'{where}.code: only a verify = "code" action takes a code')
+            if action.id in seen_ids:
+                raise ValueError(f"actions[{index}].id: {action.id!r} is used twice")
+            seen_ids.add(action.id)
+            if action.code is not None:
+                if action.code.upper() in seen_codes:
+                    raise ValueError(f"actions[{index}].code: {action.code!r} is used twice")
+                seen_codes.add(action.code.upper())
+        keys: set[str] = set()
+        for index, milestone in enumerate(self.milestones):
+            where = f"milestones[{index}]"
+            if (milestone.purchases is None) == (milestone.anniversary_years is None):
+                raise ValueError(f"{where}: give exactly one of purchases = N or anniversary_years = N")
+            if not milestone.points and milestone.reward is None:
+                raise ValueError(f'{where}.points: give points = N, reward = "<reward id>", or both')
+            known(f"{where}.reward", milestone.reward)
+            if milestone.key in keys:
+                raise ValueError(f"milestones[{index}]: the same milestone is given twice")
+            keys.add(milestone.key)
 
 
 def load_program(path: Path | None) -> Program:

@@ -125,11 +125,33 @@ def offered(reward: RewardLike, now: datetime) -> bool:
     return not (reward.ends_at is not None and now >= reward.ends_at)
 
 
+def early_access_ends(reward: Any) -> datetime | None:
+    """When a reward with early access opens to every tier (None: no early access).
+
+    Members of its minimum tier see it from when it is offered (its start, or
+    when it was added); everyone else `early_access_hours` later.
+    """
+    hours = getattr(reward, "early_access_hours", None)
+    opened: datetime | None = getattr(reward, "starts_at", None) or getattr(reward, "created_at", None)
+    if not hours or opened is None:
+        return None
+    return opened + timedelta(hours=int(hours))
+
+
+def tier_locked(reward: RewardLike, *, now: datetime, tier: int) -> bool:
+    """Whether the member's tier keeps them from the reward now: below its
+    minimum tier, unless its early access has ended."""
+    if tier >= reward.min_tier:
+        return False
+    opens = early_access_ends(reward)
+    return opens is None or now < opens
+
+
 def availability(reward: RewardLike, *, now: datetime, tier: int, balance: int, taken: int) -> Availability:
     """What a member can do with `reward`; `taken` = their vouchers of it that count toward the limit."""
     if not offered(reward, now):
         return Availability.HIDDEN
-    if tier < reward.min_tier:
+    if tier_locked(reward, now=now, tier=tier):
         return Availability.LOCKED
     if reward.stock is not None and reward.stock <= 0:
         return Availability.SOLD_OUT
@@ -151,7 +173,7 @@ def check_redeemable(
         raise RewardUnavailable()
     if state is Availability.LOCKED:
         names = program.tiers[min(reward.min_tier, len(program.tiers) - 1)].name if program else None
-        raise RewardLocked(tier=reward.min_tier, name=names)
+        raise RewardLocked(tier=reward.min_tier, name=names, opens=early_access_ends(reward))
     if state is Availability.SOLD_OUT:
         raise RewardSoldOut()
     if state is Availability.LIMIT_REACHED:

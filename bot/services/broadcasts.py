@@ -9,10 +9,12 @@ from typing import Any
 from bot.domain import errors
 from bot.domain.broadcasts import Segment
 from bot.domain.calendars import celebrations_between, month_bounds
-from bot.domain.delivery import MARKETING, SERVICE
+from bot.domain.delivery import MARKETING, SERVICE, DeliveryStatus
 from bot.services.ports import Context
 
-REPORT_FIELDS = ("sent", "blocked", "opted_out", "failed", "unknown")
+REPORT_FIELDS = (
+    DeliveryStatus.SENT, DeliveryStatus.BLOCKED, DeliveryStatus.OPTED_OUT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN,
+)
 TOKEN_ACTION = "broadcast"
 
 
@@ -51,6 +53,15 @@ async def audience(ctx: Context, segment: Segment) -> Audience:
     return Audience(counts["total"], counts["reachable"], counts["opted_out"], counts["blocked"], counts["by_language"])
 
 
+async def early_split(ctx: Context, segment: Segment, tier: int) -> tuple[int, int]:
+    """"Top tiers first": (members of `tier` and above who get it at once, the rest who get it later)."""
+    async with ctx.uow(readonly=True) as uow:
+        found = criteria(ctx, segment, ctx.now())
+        everyone = await uow.audiences.segment_counts(**found)
+        top = await uow.audiences.segment_counts(**found, min_tier=tier)
+    return top["reachable"], everyone["reachable"] - top["reachable"]
+
+
 async def issue_confirmation(ctx: Context, owner_id: int) -> str:
     """A one-time token for the owner's "send" button: a double tap sends once."""
     async with ctx.uow() as uow:
@@ -75,11 +86,14 @@ async def create_broadcast(
     texts: dict[str, str],
     send_at: datetime | None,
     token: str,
+    early: tuple[int, int] | None = None,
 ) -> Created:
     """Store the broadcast; with no `send_at` release it into the outbox at once.
 
-    `texts` is `{"*": text}` for one text for all, or `{lang: text}`. Raises
-    StaleAction when the token is unknown or someone else's.
+    `texts` is `{"*": text}` for one text for all, or `{lang: text}`. `early`
+    is (tier, hours) for "top tiers first": members below that tier get it
+    that many hours after the others. Raises StaleAction when the token is
+    unknown or someone else's.
     """
     now = ctx.now()
     async with ctx.uow() as uow:
@@ -97,6 +111,8 @@ async def create_broadcast(
             status="scheduled",
             send_at=send_at or now,
             created_at=now,
+            early_tier=early[0] if early else None,
+            early_hours=early[1] if early else None,
         )
         if broadcast is None:
             raise errors.StaleAction()
@@ -121,6 +137,7 @@ async def _release(ctx: Context, uow: Any, broadcast: Any, now: datetime) -> int
     segment = Segment.from_json(broadcast.segment)
     members = await uow.audiences.segment_members(**criteria(ctx, segment, now))
     batch = batch_of(broadcast.id)
+    later = now + timedelta(hours=broadcast.early_hours) if broadcast.early_tier and broadcast.early_hours else None
     rows = [
         {
             "key": f"broadcast:{broadcast.id}:{m.id}",
@@ -130,13 +147,22 @@ async def _release(ctx: Context, uow: Any, broadcast: Any, now: datetime) -> int
             "payload": {"broadcast": broadcast.id},
             "category": MARKETING,
             "batch": batch,
-            "status": "blocked" if m.blocked_at is not None else ("pending" if m.marketing_opt_in else "opted_out"),
+            "status": _opening_status(m),
+            # Top tiers first: everyone below the broadcast's tier waits `early_hours`.
+            "not_before": later if later is not None and m.tier < broadcast.early_tier else now,
         }
         for m in members
     ]
     await uow.outbox.enqueue_many(rows, now=now)
     await uow.broadcasts.set_audience(broadcast.id, len(rows))
-    return sum(1 for row in rows if row["status"] == "pending")
+    return sum(1 for row in rows if row["status"] is DeliveryStatus.PENDING)
+
+
+def _opening_status(member: Any) -> DeliveryStatus:
+    """Rows that cannot go are closed as they are written, so the report counts them without a call."""
+    if member.blocked_at is not None:
+        return DeliveryStatus.BLOCKED
+    return DeliveryStatus.PENDING if member.marketing_opt_in else DeliveryStatus.OPTED_OUT
 
 
 async def release_due(ctx: Context) -> int:
@@ -167,7 +193,7 @@ async def report_finished(ctx: Context) -> int:
             if await uow.outbox.batch_is_open(batch):
                 continue
             counts = await uow.outbox.count_by_status(batch)
-            report = {name: counts.get(name, 0) for name in REPORT_FIELDS}
+            report = {status.value: counts.get(status, 0) for status in REPORT_FIELDS}
             if not await uow.broadcasts.finish(broadcast.id, now=now, report=report):
                 continue
             owner = await uow.members.by_telegram_id(broadcast.created_by)

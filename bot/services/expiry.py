@@ -74,7 +74,8 @@ async def expire_vouchers(ctx: Context, cutoff: datetime, moment: datetime, repo
                 if points:
                     await credit(ctx, uow, member, points, Kind.REFUND, key=f"voucher-refund:{voucher_id}",
                                  now=moment, note=voucher.code)
-                await uow.rewards.put_back(voucher.reward_id)
+                if voucher.source is None:  # a given voucher never took a unit of stock
+                    await uow.rewards.put_back(voucher.reward_id)
                 if member.telegram_id is not None:
                     reward = await uow.rewards.get(voucher.reward_id)
                     await uow.members.refresh(member)

@@ -91,6 +91,8 @@ _TABLES: tuple[tuple[str, str, Page], ...] = (
     ("ledger", "LEDGER_COLUMNS", lambda reports, after, limit: reports.ledger_page(after, limit)),
     ("surveys", "SURVEY_COLUMNS", lambda reports, after, limit: reports.surveys_page(after, limit)),
 )
+# The stamp ledger, when the program has stamp cards (read through `uow.stamps`).
+_STAMP_TABLE = ("stamps", "EXPORT_COLUMNS", lambda stamps, after, limit: stamps.export_page(after, limit))
 
 
 class _PartWriter:
@@ -140,18 +142,23 @@ class _PartWriter:
 async def export_csv(
     ctx: Context, *, actor_id: int, directory: Path, page_size: int = PAGE_SIZE, part_limit: int = PART_LIMIT
 ) -> list[ExportFile]:
-    """Write members, ledger and surveys CSV files into `directory` (the caller sends and deletes them)."""
+    """Write members, ledger and surveys CSV files (and the stamp ledger, when the
+    program has stamp cards) into `directory` (the caller sends and deletes them)."""
     now = ctx.now()
     stamp = now.astimezone(ctx.zone).strftime("%Y-%m-%d")
     files: list[ExportFile] = []
+    tables: list[tuple[str, tuple[str, str, Page]]] = [("reports", table) for table in _TABLES]
+    if ctx.program.stamps is not None:
+        tables.append(("stamps", _STAMP_TABLE))
     async with ctx.uow(readonly=True) as uow:
-        for table, columns, fetch in _TABLES:
-            header: tuple[str, ...] = getattr(uow.reports, columns)
+        for source_name, (table, columns, fetch) in tables:
+            source = getattr(uow, source_name)
+            header: tuple[str, ...] = getattr(source, columns)
             writer = _PartWriter(directory, table, header, part_limit, ctx.zone)
             after = 0
             try:
                 while True:
-                    page = await fetch(uow.reports, after, page_size)
+                    page = await fetch(source, after, page_size)
                     if not page:
                         break
                     # Formatting is CPU work: off the event loop, so the bot keeps answering.
@@ -167,7 +174,7 @@ async def export_csv(
     async with ctx.uow() as uow:
         uow.audit.record(
             actor_id=actor_id, action="export", now=now,
-            rows={table: sum(f.rows for f in files if f.table == table) for table, _, _ in _TABLES},
+            rows={table: sum(f.rows for f in files if f.table == table) for _, (table, _, _) in tables},
         )
         await uow.commit()
     return files

@@ -1,7 +1,7 @@
 """/history: the member's ledger, newest first, a page at a time (SPEC §3)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain import errors
@@ -9,6 +9,7 @@ from bot.domain.ledger import Kind
 from bot.services.ports import Context
 
 PAGE_SIZE = 8
+STAMP_LINES = 5  # the stamp ledger's newest entries, under the first page
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class HistoryPage:
     has_older: bool
     has_newer: bool
     rewards: dict[str, Any]  # voucher code → reward, for redemption lines
+    stamps: list[Any] = field(default_factory=list)  # the newest stamp entries, on the first page
 
     @property
     def first_id(self) -> int | None:
@@ -50,4 +52,7 @@ async def history_page(
         has_newer = bool(entries) and bool(await uow.history.newer(member.id, after_id=entries[0].id, limit=1))
         codes = [e.note for e in entries if e.kind in (Kind.REDEEM, Kind.REFUND) and e.note]
         rewards = {v.code: await uow.rewards.get(v.reward_id) for v in await uow.vouchers.by_codes(codes)}
-    return HistoryPage(entries, page if has_newer else 1, has_older, has_newer, rewards)
+        stamps = []
+        if ctx.program.stamps is not None and not has_newer:
+            stamps = await uow.stamps.recent(member.id, limit=STAMP_LINES)
+    return HistoryPage(entries, page if has_newer else 1, has_older, has_newer, rewards, stamps)

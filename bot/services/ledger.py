@@ -13,7 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import errors
-from bot.domain.ledger import EARNING_KINDS, PostOutcome, add_months, expiry_for, tier_window_start
+from bot.domain.ledger import (
+    EARNING_KINDS,
+    Kind,
+    TIER_CORRECTION_KINDS,
+    PostOutcome,
+    add_months,
+    expiry_for,
+    tier_window_start,
+)
 from bot.domain.tiers import tier_index_for
 from bot.services.ports import Context, UnitOfWork
 
@@ -30,13 +38,16 @@ async def credit(
     purchase_amount: Decimal | None = None,
     note: str | None = None,
     actor_id: int | None = None,
+    earned_at: datetime | None = None,
 ) -> bool:
     """Add points under an idempotency key, in the caller's transaction.
 
     Returns False when the key was used before (nothing changed). Earnings
-    get an expiry date per the program and may lift the member's tier.
+    get an expiry date per the program (counted from `earned_at`, default
+    now: points that waited for their owner keep their purchase's expiry)
+    and may lift the member's tier.
     """
-    expires_at = expiry_for(kind, now, ctx.program)
+    expires_at = expiry_for(kind, earned_at or now, ctx.program)
     result = await uow.ledger.post(
         member_id=member.id,
         delta=amount,
@@ -54,6 +65,11 @@ async def credit(
         await uow.lots.open(member_id=member.id, entry_id=result.entry_id, expires_at=expires_at, amount=amount)
     if kind in EARNING_KINDS:
         await refresh_tier(ctx, uow, member, now=now)
+    if kind == Kind.PURCHASE:
+        # Every way a purchase is recorded (counter, API, shop webhooks) comes through here.
+        from bot.services.recognition import after_purchase  # it credits through this module
+
+        await after_purchase(ctx, uow, member, now=now)
     return True
 
 
@@ -86,7 +102,11 @@ async def debit(
 
 
 async def tier_earnings(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> int:
-    return await uow.ledger.earned_since(member.id, EARNING_KINDS, tier_window_start(now, ctx.program))
+    return int(
+        await uow.ledger.earned_since(
+            member.id, EARNING_KINDS, tier_window_start(now, ctx.program), corrections=TIER_CORRECTION_KINDS
+        )
+    )
 
 
 async def refresh_tier(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> tuple[int, int]:
@@ -119,14 +139,18 @@ async def change_tier(
     event_id = await uow.tier_events.record(
         member_id=member.id, from_tier=old, to_tier=new, reason=reason, earned=earned, held_until=held_until, now=now
     )
-    if new == old or member.telegram_id is None:
-        return
-    kind = "tier_promoted" if new > old else "tier_demoted"
-    await uow.outbox.enqueue(
-        key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
-        chat_id=member.telegram_id,
-        member_id=member.id,
-        kind=kind,
-        payload={"tier": new, "from": old, "earned": earned, "event": event_id},
-        now=now,
-    )
+    if new != old and member.telegram_id is not None:
+        kind = "tier_promoted" if new > old else "tier_demoted"
+        await uow.outbox.enqueue(
+            key=f"tier:{member.id}:{old}-{new}:{now.date().isoformat()}",
+            chat_id=member.telegram_id,
+            member_id=member.id,
+            kind=kind,
+            payload={"tier": new, "from": old, "earned": earned, "event": event_id},
+            now=now,
+        )
+    if new > old:
+        # Entry rewards of every tier entered, in the promotion's transaction (after its message).
+        from bot.services.recognition import grant_tier_entries  # it credits through this module
+
+        await grant_tier_entries(ctx, uow, member, old, new, now=now)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain import errors
 from bot.domain.ledger import Kind
-from bot.domain.members import new_member_code, normalize_phone, parse_member_ref, phone_suffix
+from bot.domain.members import new_member_code, parse_member_ref, phone_suffix
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
 from bot.services.referrals import ReferralNote, attribute
@@ -137,16 +137,4 @@ async def set_marketing_consent(ctx: Context, telegram_id: int, opt_in: bool) ->
             member.marketing_opt_in = opt_in
             member.consent_at = ctx.now()
             await uow.commit()
-        return member
-
-
-async def save_phone(ctx: Context, telegram_id: int, phone: str) -> Any | None:
-    """Keep the phone the member shared with Telegram's contact button."""
-    async with ctx.uow() as uow:
-        member = await uow.members.by_telegram_id(telegram_id)
-        if member is None:
-            return None
-        member.phone = normalize_phone(phone)[:20]
-        member.phone_suffix = phone_suffix(phone)
-        await uow.commit()
         return member

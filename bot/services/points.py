@@ -13,8 +13,9 @@ from bot.domain.ledger import Kind
 from bot.domain.tiers import TierStanding, standing
 from bot.services.ledger import credit, debit, tier_earnings
 from bot.services.members import find_member
-from bot.services.ports import Context
+from bot.services.ports import Context, UnitOfWork
 from bot.services.referrals import reward_first_purchase
+from bot.services.stamps import CardState, card_state
 
 NOTE_LIMIT = 200
 
@@ -42,9 +43,9 @@ async def award_purchase(
 ) -> Award:
     """Record a purchase and its points (SPEC §4 `/award`), exactly once per `key`.
 
-    Points = amount × rate × tier multiplier × running campaign's multiplier,
-    per the program's rounding and cap. The member is told through the
-    outbox; the action is audited.
+    The earning itself is `earn_purchase`, which the shop's systems use too
+    (`bot.services.orders`); this adds what is particular to the counter:
+    the cashier's typed member and amount, and the audit under their id.
     """
     amount = parse_purchase_amount(amount_text, ctx.program.earning)
     note = _validate_note(note)
@@ -54,35 +55,71 @@ async def award_purchase(
         previous = await uow.ledger.by_key(key)
         if previous is not None:
             return Award(member, previous.amount or amount, previous.delta, member.balance, Decimal(1), True)
-        campaign = await uow.campaigns.active(now)
-        boost = campaign.multiplier if campaign is not None else None
-        multiplier = ctx.program.tiers[min(member.tier, len(ctx.program.tiers) - 1)].multiplier * (boost or 1)
-        earned = points_for_purchase(amount, ctx.program.earning, multiplier)
-        if earned and not await credit(
-            ctx, uow, member, earned, Kind.PURCHASE,
-            key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
-        ):
-            return Award(member, amount, earned, member.balance, multiplier, True, boost)
-        if earned and member.referrer_id is not None:
-            # A referred friend's first qualifying purchase pays both sides, in this transaction.
-            await reward_first_purchase(ctx, uow, member, now=now)
-        await uow.members.touch_purchase(member.id, now)
-        await uow.members.refresh(member)
-        if member.telegram_id is not None:
-            await uow.outbox.enqueue(
-                key=f"notify:{key}",
-                chat_id=member.telegram_id,
-                member_id=member.id,
-                kind="points_awarded",
-                payload={"points": earned, "balance": member.balance, "amount": str(amount)},
-                now=now,
-            )
+        earned = await earn_purchase(ctx, uow, member, amount, key=key, now=now, note=note, actor_id=actor_id)
+        if earned.duplicate:
+            return Award(member, amount, earned.points, member.balance, earned.multiplier, True, earned.campaign)
         uow.audit.record(
             actor_id=actor_id, action="award", member_id=member.id, now=now,
-            amount=str(amount), points=earned, note=note, key=key,
+            amount=str(amount), points=earned.points, note=note, key=key,
         )
         await uow.commit()
-        return Award(member, amount, earned, member.balance, multiplier, False, boost)
+        return Award(member, amount, earned.points, member.balance, earned.multiplier, False, earned.campaign)
+
+
+@dataclass(frozen=True)
+class Earned:
+    points: int
+    multiplier: Decimal  # tier multiplier × campaign multiplier
+    campaign: Decimal | None  # the campaign multiplier included in `multiplier`
+    duplicate: bool  # `key` was used before: nothing changed
+
+
+async def purchase_multiplier(ctx: Context, uow: UnitOfWork, tier: int, now: datetime) -> tuple[Decimal, Decimal | None]:
+    """(tier multiplier × running campaign's, the campaign's) for a purchase now."""
+    campaign = await uow.campaigns.active(now)
+    boost = campaign.multiplier if campaign is not None else None
+    return ctx.program.tiers[min(tier, len(ctx.program.tiers) - 1)].multiplier * (boost or 1), boost
+
+
+async def earn_purchase(
+    ctx: Context,
+    uow: UnitOfWork,
+    member: Any,
+    amount: Decimal,
+    *,
+    key: str,
+    now: datetime,
+    note: str | None,
+    actor_id: int | None,
+) -> Earned:
+    """The earning rules of a purchase, in the caller's transaction, once per `key`:
+    amount × rate × tier multiplier × running campaign, rounded and capped per
+    the program; the referral payout at a referred friend's first purchase;
+    the member's last visit; and the receipt through the outbox. Every edge
+    that records a purchase (`/award`, the counter, the API, shop webhooks)
+    comes through here."""
+    multiplier, boost = await purchase_multiplier(ctx, uow, member.tier, now)
+    earned = points_for_purchase(amount, ctx.program.earning, multiplier)
+    if earned and not await credit(
+        ctx, uow, member, earned, Kind.PURCHASE,
+        key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
+    ):
+        return Earned(earned, multiplier, boost, True)
+    if earned and member.referrer_id is not None:
+        # A referred friend's first qualifying purchase pays both sides, in this transaction.
+        await reward_first_purchase(ctx, uow, member, now=now)
+    await uow.members.touch_purchase(member.id, now)
+    await uow.members.refresh(member)
+    if member.telegram_id is not None:
+        await uow.outbox.enqueue(
+            key=f"notify:{key}",
+            chat_id=member.telegram_id,
+            member_id=member.id,
+            kind="points_awarded",
+            payload={"points": earned, "balance": member.balance, "amount": str(amount)},
+            now=now,
+        )
+    return Earned(earned, multiplier, boost, False)
 
 
 @dataclass(frozen=True)
@@ -92,6 +129,7 @@ class BalanceCard:
     expiring: int = 0  # points expiring within `expiry.soon_days`
     expiring_from: datetime | None = None  # the first of them
     campaign: Any | None = None  # the running campaign
+    stamps: CardState | None = None  # the stamp card, when the program has one
 
 
 async def balance_card(ctx: Context, member: Any) -> BalanceCard:
@@ -108,7 +146,8 @@ async def balance_card(ctx: Context, member: Any) -> BalanceCard:
         earned = await tier_earnings(ctx, uow, member, now=now)
         expiring, first = await uow.lots.expiring_for(member.id, now + timedelta(days=ctx.program.expiry.soon_days))
         campaign = await uow.campaigns.active(now)
-    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier), expiring, first, campaign)
+        card = await card_state(ctx, uow, member)
+    return BalanceCard(member, standing(earned, ctx.program.tiers, member.tier), expiring, first, campaign, card)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ class UnitOfWork(Protocol):
     referrals: Any
     surveys: Any
     reports: Any
+    api_keys: Any
+    orders: Any
+    claims: Any
+    operations: Any
+    stamps: Any
+    actions: Any
+    grants: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -51,6 +58,11 @@ class Context(Protocol):
     program: Program
     owners: frozenset[int]
     zone: ZoneInfo
+
+    @property
+    def region(self) -> str | None:
+        """DEFAULT_REGION: where phone numbers written without a country code are read."""
+        ...
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
 

@@ -1,8 +1,10 @@
 """`/stats`: the program's KPIs over a period (definitions in `bot.domain.kpis` and the README)."""
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain.kpis import (
-    Activity, PointsFlow, ProgramStats, Referrals, RewardCount, SeriesPoint, buckets, periods,
+    Activity, EarningStats, PointsFlow, ProgramStats, Referrals, RewardCount, SeriesPoint, buckets, periods,
 )
 from bot.domain.ledger import Kind
 from bot.domain.surveys import SurveyKind, csat_from_counts, nps_from_counts
@@ -55,11 +57,26 @@ async def program_stats(ctx: Context, *, actor_id: int, days: int) -> ProgramSta
             series=[
                 SeriesPoint(bucket, await reports.active(bucket.start, bucket.end),
                             await reports.new_members(bucket.start, bucket.end))
-                for bucket in buckets(current)
+                for bucket in buckets(current, ctx.zone)
             ],
             top_rewards=[RewardCount(*row) for row in await reports.top_rewards(*span, limit=TOP_REWARDS)],
+            earning=await _earning(uow, span),
         )
     async with ctx.uow() as uow:
         uow.audit.record(actor_id=actor_id, action="stats", now=now, days=days)
         await uow.commit()
     return stats
+
+
+async def _earning(uow: Any, span: tuple[Any, Any]) -> EarningStats:
+    stamps = await uow.stamps.totals_between(*span)
+    grants = await uow.grants.counts_between(*span)
+    return EarningStats(
+        stamps_given=stamps.get("stamp", (0, 0))[1],
+        cards_completed=stamps.get("card", (0, 0))[0],
+        stamps_lapsed=stamps.get("expire", (0, 0))[1],
+        stamps_on_cards=await uow.stamps.on_cards(),
+        actions=await uow.actions.credited_between(*span),
+        milestones=grants.get("milestone", 0),
+        tier_gifts=grants.get("tier_entry", 0),
+    )

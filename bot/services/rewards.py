@@ -78,6 +78,7 @@ async def seed_rewards(ctx: Context) -> int:
                 "active": True,
                 "created_at": now,
                 "updated_at": now,
+                "early_access_hours": seed.early_access_hours,
             }
             added += await uow.rewards.seed(values)
         await uow.commit()
@@ -187,7 +188,7 @@ async def redeem(ctx: Context, telegram_id: int, token: str) -> Redemption:
         check_redeemable(
             reward, now=now, tier=member.tier, balance=max(member.balance, reward.cost), taken=0, program=ctx.program
         )
-        code = await _unused_code(ctx, uow)
+        code = await unused_code(ctx, uow)
         # The debit holds the member's row until commit, so the limit count
         # below sees every voucher a concurrent redemption of theirs made.
         await debit(ctx, uow, member, reward.cost, Kind.REDEEM, key=f"redeem:{token}", now=now, note=code)
@@ -211,7 +212,7 @@ async def redeem(ctx: Context, telegram_id: int, token: str) -> Redemption:
         return Redemption(member, reward, voucher)
 
 
-async def _unused_code(ctx: Context, uow: UnitOfWork) -> str:
+async def unused_code(ctx: Context, uow: UnitOfWork) -> str:
     prefix = await voucher_prefix(ctx, uow)
     for _ in range(_CODE_ATTEMPTS):
         code = new_voucher_code(prefix)
@@ -392,7 +393,7 @@ async def _vouchers_section(uow: UnitOfWork, member: Any) -> tuple[str, Any]:
     names = {v.reward_id: (await uow.rewards.get(v.reward_id)) for v in vouchers}
     return "vouchers", [
         {
-            **row(v, "code", "status", "points", "created_at", "expires_at", "used_at", "refunded_points"),
+            **row(v, "code", "status", "points", "created_at", "expires_at", "used_at", "refunded_points", "source"),
             "reward": dict(names[v.reward_id].name) if names[v.reward_id] is not None else None,
         }
         for v in vouchers

@@ -34,7 +34,7 @@ class RedeemResult:
     duplicate: bool = False
 
 
-async def redeem_voucher(ctx: Context, *, staff_id: int, text: str, key: str) -> RedeemResult:
+async def redeem_voucher(ctx: Context, *, staff_id: int, text: str, key: str, via: str | None = None) -> RedeemResult:
     """Mark the voucher `text` used, once. Raises VoucherMistyped (check character
     wrong), VoucherForeign (another shop's tag), VoucherUnknown, VoucherUsed or
     VoucherExpired; nothing changes then."""
@@ -78,7 +78,7 @@ async def redeem_voucher(ctx: Context, *, staff_id: int, text: str, key: str) ->
             )
         uow.audit.record(
             actor_id=staff_id, action="voucher_redeem", member_id=voucher.member_id, now=now,
-            voucher=voucher.code, reward_id=voucher.reward_id, key=key,
+            voucher=voucher.code, reward_id=voucher.reward_id, key=key, **({"via": via} if via else {}),
         )
         await uow.commit()
         return _result(voucher, member, reward)
@@ -96,3 +96,34 @@ def _result(voucher: Any, member: Any, reward: Any, *, duplicate: bool = False) 
         voucher=voucher,
         duplicate=duplicate,
     )
+
+
+@dataclass(frozen=True)
+class VoucherView:
+    """A voucher as the shop's systems see it, without using it (SPEC §9.1)."""
+
+    code: str
+    status: str  # active | used | expired
+    reward: Any
+    member: Any
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+async def voucher_status(ctx: Context, text: str) -> VoucherView:
+    """Raises VoucherMistyped, VoucherForeign or VoucherUnknown."""
+    parsed = parse_voucher_code(text)
+    now = ctx.now()
+    async with ctx.uow(readonly=True) as uow:
+        voucher = await uow.vouchers.by_code(parsed.code)
+        if voucher is None:
+            if parsed.prefix not in await own_prefixes(ctx, uow):
+                raise VoucherForeign(code=parsed.code)
+            raise VoucherUnknown(code=parsed.code)
+        member = await uow.members.by_id(voucher.member_id)
+        reward = await uow.rewards.get(voucher.reward_id)
+    status = voucher.status
+    if status == "active" and voucher.expires_at <= now:
+        status = "expired"
+    return VoucherView(voucher.code, status, reward, member, voucher.created_at, voucher.expires_at, voucher.used_at)

@@ -121,6 +121,11 @@ def render_stats_chart(
         activity.bar([p + width / 2 for p in positions], data.new, width, color=COLORS["new"], label=shape(text.new))
         activity.set_title(shape(text.activity_title))
         activity.set_xticks(positions, [shape(label) for label in text.bucket_labels], fontsize=8)
+        if max((len(line) for label in text.bucket_labels for line in label.split("\n")), default=0) > 5:
+            # Spelled months on every bar ("9 Ordibehesht") do not fit side by side: slant them.
+            activity.tick_params(axis="x", labelrotation=40)
+            for tick in activity.get_xticklabels():
+                tick.set_horizontalalignment("right")
         activity.yaxis.set_major_locator(MaxNLocator(integer=True))
         activity.yaxis.set_major_formatter(ticks)
         activity.legend(loc="upper left", fontsize=8)

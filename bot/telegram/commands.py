@@ -28,7 +28,7 @@ class MenuCommand:
     name: str
     describe: Callable[[], str]
     audience: Audience = "customer"
-    usage: str = ""  # arguments, shown in /help for admin commands
+    usage: Callable[[], str] | None = None  # arguments, translated, shown in /help for admin commands
 
 
 MENU: tuple[MenuCommand, ...] = (
@@ -38,23 +38,27 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("birthday", lambda: _("Tell us your birthday for a gift on the day")),
     MenuCommand("notifications", lambda: _("Offers and news: on or off")),
     MenuCommand("invite", lambda: _("Invite friends and earn points")),
+    MenuCommand("earn", lambda: _("Every way to earn points")),
+    MenuCommand("checkin", lambda: _("Check in with an event code")),
     MenuCommand("feedback", lambda: _("Tell us how we are doing")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
     MenuCommand("start", lambda: _("Join or show the welcome again")),
     MenuCommand("mydata", lambda: _("Get a copy of your data")),
     MenuCommand("forget", lambda: _("Erase your data")),
-    MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", "<member> <amount> [note]"),
-    MenuCommand("member", lambda: _("Look up a member"), "staff", "<member>"),
-    MenuCommand("redeem", lambda: _("Check a voucher and mark it used"), "staff", "<voucher>"),
-    MenuCommand("adjust", lambda: _("Correct a member's points"), "owner", "<member> <±points> <reason>"),
-    MenuCommand("campaign", lambda: _("Start or end a points multiplier"), "owner", "<multiplier> <duration> | off"),
+    MenuCommand("award", lambda: _("Record a purchase and give points"), "staff", lambda: _("<member> <amount> [note]")),
+    MenuCommand("member", lambda: _("Look up a member"), "staff", lambda: _("<member>")),
+    MenuCommand("redeem", lambda: _("Check a voucher and mark it used"), "staff", lambda: _("<voucher>")),
+    MenuCommand("stamp", lambda: _("Add stamps to a member's card"), "staff", lambda: _("<member> [n]")),
+    MenuCommand("adjust", lambda: _("Correct a member's points"), "owner", lambda: _("<member> <±points> <reason>")),
+    MenuCommand("campaign", lambda: _("Start or end a points multiplier"), "owner", lambda: _("<multiplier> <duration> | off")),
     MenuCommand("rewards_admin", lambda: _("Add, edit or pause rewards"), "owner"),
-    MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", "<member> <date> [calendar]"),
+    MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", lambda: _("<member> <date> [calendar]")),
     MenuCommand("broadcast", lambda: _("Send a message to a group of members"), "owner"),
-    MenuCommand("stats", lambda: _("Program KPIs with a chart"), "owner", "[days]"),
+    MenuCommand("stats", lambda: _("Program KPIs with a chart"), "owner", lambda: _("[days]")),
     MenuCommand("export", lambda: _("Members, ledger and surveys as CSV files"), "owner"),
-    MenuCommand("staff", lambda: _("List, add or remove staff"), "owner", "[add|remove <user id>]"),
+    MenuCommand("staff", lambda: _("List, add or remove staff"), "owner", lambda: _("[add|remove <user id>]")),
+    MenuCommand("actions", lambda: _("Earning actions and check-in codes"), "owner"),
 )
 
 

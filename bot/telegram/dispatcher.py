@@ -7,18 +7,22 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.utils.i18n import I18n
 
+from bot.metrics import Metrics
 from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.flood import FloodGuard
+from bot.telegram.metrics import CountUpdates
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.retries import DuringHandling
 from bot.telegram.routers import (
+    actions_admin,
     adjust,
     balance,
     birthday,
     broadcast,
     campaign,
     conversations,
+    earn,
     fallback,
     help,
     history,
@@ -31,6 +35,7 @@ from bot.telegram.routers import (
     rewards,
     rewards_admin,
     staff,
+    stamps,
     start,
     surveys,
     team,
@@ -61,15 +66,26 @@ def feature_routers() -> list[Router]:
         surveys.create_router(),
         insights.create_router(),
         team.create_router(),
+        earn.create_router(),
+        stamps.create_router(),
+        actions_admin.create_router(),
         fallback.create_router(),
     ]
 
 
 def create_dispatcher(
-    ctx: Any, i18n: I18n, storage: BaseStorage, isolation: BaseEventIsolation, *, flood: FloodGuard | None = None
+    ctx: Any,
+    i18n: I18n,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    *,
+    metrics: Metrics | None = None,
+    flood: FloodGuard | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher["ctx"] = ctx
+    if metrics is not None:
+        dispatcher.update.outer_middleware(CountUpdates(metrics))  # first: every update counts
     dispatcher.update.outer_middleware(DuringHandling())  # replies from here on survive 429 and 5xx
     dispatcher.update.outer_middleware(flood or FloodGuard(ctx, i18n))  # before any database read
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))

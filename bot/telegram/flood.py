@@ -5,9 +5,9 @@ A token bucket per Telegram user: `CAPACITY` updates at once, refilled at
 second to a chat, so a faster sustained pace could not be answered anyway).
 The first update beyond the budget gets one "slow down" in the user's
 language; everything from that user is then ignored for `MUTE_SECONDS`
-(counted, never handled: no database access, no reply). Owners (ADMIN_IDS)
-are not limited. The budget lives in this process: each webhook replica
-keeps its own.
+(counted in `stats` and `wafa_updates_limited_total`, never handled: no
+database access, no reply). Owners (ADMIN_IDS) are not limited. The budget
+lives in this process: each webhook replica keeps its own.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import telegram_language
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,9 @@ class FloodGuard(BaseMiddleware):
     """Outer update middleware, before anything that reads the database."""
 
     def __init__(self, ctx: Any, i18n: Any, budget: UserBudget | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, metrics: Metrics | None = None) -> None:
         self.ctx = ctx
+        self.metrics = metrics
         self.i18n = i18n
         self.budget = budget or UserBudget()
         self.clock = clock
@@ -130,6 +132,8 @@ class FloodGuard(BaseMiddleware):
         if verdict == "pass":
             return await handler(event, data)
         self.stats.limited += 1
+        if self.metrics is not None:
+            self.metrics.limited_updates.inc()
         if verdict == "warn":
             self.stats.warned += 1
             log.warning("user %s is over the message budget: ignored for %ss", user.id, self.budget.mute)

@@ -19,8 +19,8 @@ MARGIN = 40
 
 
 @lru_cache(maxsize=4096)
-def qr_card(text: str) -> bytes:
-    """A PNG: the QR code of `text` with `text` printed below it (Latin letters only)."""
+def qr_card(text: str, label: str | None = None) -> bytes:
+    """A PNG: the QR code of `text` with `label` (default: `text`) printed below it (Latin letters only)."""
     matrix = segno.make(text, error="m", micro=False).matrix
     modules = len(matrix) + 2 * BORDER
     code = Image.new("L", (modules, modules), 255)
@@ -31,6 +31,7 @@ def qr_card(text: str) -> bytes:
                 pixels[x + BORDER, y + BORDER] = 0  # type: ignore[index]
     code = code.resize((modules * SCALE, modules * SCALE), Image.Resampling.NEAREST)
     font = ImageFont.load_default(size=40)
+    text = label if label is not None else text
     left, top, right, bottom = ImageDraw.Draw(code).textbbox((0, 0), text, font=font)
     width = max(code.width, right - left + 2 * MARGIN)
     card = Image.new("L", (width, code.height + LABEL_HEIGHT), 255)

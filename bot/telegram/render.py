@@ -9,6 +9,7 @@ is escaped on the way in.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ import jdatetime
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
-from babel.numbers import format_decimal, get_currency_symbol
+from babel.numbers import format_decimal, get_currency_name
 from hijridate import Gregorian
 
 from bot.domain.digits import localize_digits
@@ -25,6 +26,32 @@ from bot.domain.program import Display, pick_text
 
 FSI, PDI = "\u2068", "\u2069"
 BAR_CELLS = 10
+# Babel's numbering system per digit set: it decides the group and decimal separators.
+NUMBERING = {"latin": "latn", "arabic": "arab", "persian": "arabext"}
+
+
+def currency_names() -> dict[str, Callable[[], str]]:
+    """Translatable unit names of the currencies shops in the region use; others fall
+    back to CLDR's localized name (`get_currency_name`)."""
+    return {
+        "IRT": lambda: _("toman"),
+        "IRR": lambda: _("IRR"),
+        "SAR": lambda: _("SAR"),
+        "AED": lambda: _("AED"),
+        "KWD": lambda: _("KWD"),
+        "QAR": lambda: _("QAR"),
+        "BHD": lambda: _("BHD"),
+        "OMR": lambda: _("OMR"),
+        "EGP": lambda: _("EGP"),
+        "USD": lambda: _("USD"),
+        "EUR": lambda: _("EUR"),
+    }
+
+
+def language_name(lang: str) -> str:
+    """A language named in the reader's language (`الفارسية`, `عربی`), for running text;
+    the language picker shows endonyms (`LANGUAGE_NAMES`) instead."""
+    return {"en": _("English"), "ar": _("Arabic"), "fa": _("Persian")}[lang]
 
 
 def esc(text: object) -> str:
@@ -53,10 +80,16 @@ class Fmt:
 
     # numbers ---------------------------------------------------------------
     def num(self, value: int | Decimal | float) -> str:
-        numbering = "latn" if self.digits == "latin" else "default"
+        """`١٬٣٧٩`, `١٫٥`, `۲۵۰٬۰۰۰`, `1,379.5`: the reader's digits *and* separators.
+
+        Babel's `ar` defaults to Latin numbering, whose `,` and `.` between
+        Arabic-Indic digits read as ٠ (`١.٥` looks like ١٠٥), so the separators
+        come from the numbering system that goes with the digits; Babel still
+        writes Latin digits, which are mapped afterwards."""
         if isinstance(value, Decimal) and value == value.to_integral_value():
             value = int(value)
-        text = format_decimal(value, locale=self.lang, numbering_system=numbering, decimal_quantization=False)
+        text = format_decimal(value, locale=self.lang, numbering_system=NUMBERING[self.digits],
+                              decimal_quantization=False)
         return localize_digits(text, self.digits)
 
     def digits_of(self, text: str) -> str:
@@ -69,11 +102,25 @@ class Fmt:
         return ngettext("{count} point", "{count} points", count).format(count=self.num(value))
 
     def money(self, amount: Decimal, currency: str) -> str:
-        if currency == "IRT":
-            unit = _("toman")
-        else:
-            unit = get_currency_symbol(currency, locale=self.lang)
-        return f"{self.num(amount)} {unit}"
+        return f"{self.num(amount)} {self.currency(currency)}"
+
+    def currency(self, code: str) -> str:
+        """The currency's unit name in running text: `ريال`, `ریال سعودی`, `SAR`.
+
+        Not the CLDR symbol: Persian has none for most currencies (Latin `SAR`
+        would land in Persian text) and the Arabic ones end in a dot that
+        doubles the sentence's own full stop (`ر.س..`)."""
+        unit = currency_names().get(code)
+        if unit is not None:
+            return unit()
+        if self.lang == "en":
+            return code
+        name = get_currency_name(code, locale=self.lang)
+        return isolate(code) if name == code else name
+
+    def join(self, items: Iterable[str]) -> str:
+        """A plain list: `/award، /member` in Arabic and Persian, `/award, /member` in English."""
+        return ("، " if self.lang in ("ar", "fa") else ", ").join(items)
 
     def percent_bar(self, share: float) -> str:
         filled = round(max(0.0, min(1.0, share)) * BAR_CELLS)

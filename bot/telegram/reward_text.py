@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.domain.program import pick_text
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt, esc, language_name
 
 
 def kind_label(kind: str, ctx: Any, fmt: Fmt) -> str:
@@ -57,8 +57,10 @@ def description(reward: Any, fmt: Fmt) -> str | None:
 
 
 def when(fmt: Fmt, moment: datetime) -> str:
-    """Date and time in the merchant's zone, in the reader's calendar and digits."""
-    return f"{fmt.date(moment)} {fmt.digits_of(moment.astimezone(fmt.zone).strftime('%H:%M'))}"
+    """Date and time in the merchant's zone, in the reader's calendar and digits:
+    `13 Azar 1405 at 04:24`, so a Persian date and time never run together."""
+    local = moment.astimezone(fmt.zone)
+    return _("{date} at {time}").format(date=fmt.date(local), time=fmt.digits_of(local.strftime("%H:%M")))
 
 
 def last_day(fmt: Fmt, expires_at: datetime) -> str:
@@ -72,7 +74,7 @@ def tier_name(ctx: Any, index: int, fmt: Fmt) -> str:
 
 
 def language_label(lang: str) -> str:
-    return {"en": _("English"), "ar": _("Arabic"), "fa": _("Persian")}[lang]
+    return language_name(lang)
 
 
 def days(fmt: Fmt, count: int) -> str:

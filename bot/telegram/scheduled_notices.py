@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.domain.delivery import fill_placeholders
+from bot.domain.delivery import DeliveryStatus, fill_placeholders
 from bot.telegram.notices import Outgoing, notice, notice_data
 from bot.telegram.render import Fmt, esc
 
@@ -86,12 +86,12 @@ def _broadcast(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
 
 def report_lines(report: dict[str, Any], fmt: Fmt) -> list[str]:
     return [
-        _("✅ Delivered: {count}").format(count=fmt.num(report.get("sent", 0))),
-        _("🔕 Not sent, no consent to offers: {count}").format(count=fmt.num(report.get("opted_out", 0))),
-        _("🚫 Not sent, they blocked the bot: {count}").format(count=fmt.num(report.get("blocked", 0))),
-        _("⚠️ Failed: {count}").format(count=fmt.num(report.get("failed", 0))),
+        _("✅ Delivered: {count}").format(count=fmt.num(report.get(DeliveryStatus.SENT, 0))),
+        _("🔕 Not sent, no consent to offers: {count}").format(count=fmt.num(report.get(DeliveryStatus.OPTED_OUT, 0))),
+        _("🚫 Not sent, they blocked the bot: {count}").format(count=fmt.num(report.get(DeliveryStatus.BLOCKED, 0))),
+        _("⚠️ Failed: {count}").format(count=fmt.num(report.get(DeliveryStatus.FAILED, 0))),
         _("❔ Unknown (the bot stopped mid-send; never sent twice): {count}").format(
-            count=fmt.num(report.get("unknown", 0))
+            count=fmt.num(report.get(DeliveryStatus.UNKNOWN, 0))
         ),
     ]
 

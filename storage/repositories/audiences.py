@@ -64,6 +64,7 @@ class SegmentFilter:
     inactive_before: datetime | None = None  # no purchase (or, never buying, no joining) since
     never_purchased: bool = False
     birthdays: Sequence[Any] | None = None  # Celebration-like terms
+    min_tier: int | None = None  # this tier and above (a broadcast's "top tiers first" group)
 
 
 def _activity() -> Any:
@@ -137,6 +138,8 @@ class AudienceRepository:
             conditions.append(Member.last_purchase_at.is_(None))
         if segment.birthdays is not None:
             conditions.append(birthday_condition(segment.birthdays))
+        if segment.min_tier is not None:
+            conditions.append(Member.tier >= segment.min_tier)
         return select(*columns).where(*conditions)
 
     async def segment_counts(self, **criteria: Any) -> dict[str, Any]:
@@ -166,6 +169,7 @@ class AudienceRepository:
     async def segment_members(self, **criteria: Any) -> list[Any]:
         segment = SegmentFilter(**criteria)
         stmt = self._segment(
-            [Member.id, Member.telegram_id, Member.language, Member.marketing_opt_in, Member.blocked_at], segment
+            [Member.id, Member.telegram_id, Member.language, Member.marketing_opt_in, Member.blocked_at, Member.tier],
+            segment,
         ).order_by(Member.id)
         return list((await self.session.execute(stmt)).all())

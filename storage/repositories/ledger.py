@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.ledger import PostOutcome as Posted
@@ -74,13 +74,17 @@ class LedgerRepository:
         stmt = select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.member_id == member_id)
         return int(await self.session.scalar(stmt) or 0)
 
-    async def earned_since(self, member_id: int, kinds: Iterable[str], since: datetime | None) -> int:
-        """Sum of credits of `kinds` since `since` (None = lifetime): the tier basis."""
+    async def earned_since(
+        self, member_id: int, kinds: Iterable[str], since: datetime | None, corrections: Iterable[str] = ()
+    ) -> int:
+        """Sum of credits of `kinds`, less the entries of `corrections` (refunds taking
+        purchase points back), since `since` (None = lifetime): the tier basis."""
+        earned = and_(LedgerEntry.kind.in_(list(kinds)), LedgerEntry.delta > 0)
+        fixes = list(corrections)
         stmt = select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
             LedgerEntry.member_id == member_id,
-            LedgerEntry.kind.in_(list(kinds)),
-            LedgerEntry.delta > 0,
+            or_(earned, LedgerEntry.kind.in_(fixes)) if fixes else earned,
         )
         if since is not None:
             stmt = stmt.where(LedgerEntry.created_at >= since)
-        return int(await self.session.scalar(stmt) or 0)
+        return max(0, int(await self.session.scalar(stmt) or 0))

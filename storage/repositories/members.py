@@ -31,6 +31,11 @@ class MemberRepository:
         result = await self.session.scalars(select(Member).where(Member.phone_suffix == suffix).limit(2))
         return list(result)
 
+    async def by_phone(self, phone: str, suffix: str) -> list[Member]:
+        """Members whose stored phone is exactly `phone` (E.164), through the suffix index."""
+        stmt = select(Member).where(Member.phone_suffix == suffix, Member.phone == phone).limit(2)
+        return list(await self.session.scalars(stmt))
+
     async def create(self, **values: Any) -> Member | None:
         """Insert a member; None if the Telegram id or the code is already taken."""
         stmt = insert_ignoring_conflicts(self.session, Member, values).returning(Member.id)

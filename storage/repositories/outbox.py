@@ -8,10 +8,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.delivery import OPEN_STATUSES, DeliveryStatus
 from storage.models import OutboxLease, OutboxMessage
 from storage.sql import insert_ignoring_conflicts
 
-OPEN = ("pending", "sending")
 ENQUEUE_CHUNK = 5000
 
 
@@ -43,7 +43,7 @@ class OutboxRepository:
             "payload": payload,
             "category": category,
             "batch": batch,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "not_before": not_before or now,
             "created_at": now,
@@ -55,7 +55,7 @@ class OutboxRepository:
         """(id, chat_id) of pending rows whose time has come, oldest first."""
         stmt = (
             select(OutboxMessage.id, OutboxMessage.chat_id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+            .where(OutboxMessage.status == DeliveryStatus.PENDING, OutboxMessage.not_before <= now)
             .order_by(OutboxMessage.not_before, OutboxMessage.id)
             .limit(limit)
         )
@@ -70,17 +70,21 @@ class OutboxRepository:
         """
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .values(status="sending", claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == DeliveryStatus.PENDING)
+            .values(
+                status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)
 
-    async def finish(self, message_id: int, status: str, *, now: datetime, error: str | None = None) -> None:
+    async def finish(
+        self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": status, "last_error": error[:300] if error else None}
-        if status == "sent":
+        if status == DeliveryStatus.SENT:
             values["sent_at"] = now
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
@@ -92,7 +96,12 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status="pending", not_before=not_before, claimed_by=None, last_error=error[:300] if error else None)
+            .values(
+                status=DeliveryStatus.PENDING,
+                not_before=not_before,
+                claimed_by=None,
+                last_error=error[:300] if error else None,
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -103,8 +112,8 @@ class OutboxRepository:
         """
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - older_than)
-            .values(status="unknown")
+            .where(OutboxMessage.status == DeliveryStatus.SENDING, OutboxMessage.claimed_at < now - older_than)
+            .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -112,15 +121,15 @@ class OutboxRepository:
     async def by_key(self, key: str) -> OutboxMessage | None:
         return await self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
-    async def count_by_status(self, batch: str | None = None) -> dict[str, int]:
+    async def count_by_status(self, batch: str | None = None) -> dict[DeliveryStatus, int]:
         stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         if batch is not None:
             stmt = stmt.where(OutboxMessage.batch == batch)
-        return {status: int(n) for status, n in (await self.session.execute(stmt)).all()}
+        return {DeliveryStatus(status): int(n) for status, n in (await self.session.execute(stmt)).all()}
 
     async def next_due_at(self) -> datetime | None:
         return await self.session.scalar(
-            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == "pending")
+            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == DeliveryStatus.PENDING)
         )
 
     async def enqueue_many(self, rows: list[dict[str, Any]], *, now: datetime) -> int:
@@ -133,7 +142,7 @@ class OutboxRepository:
             {
                 "member_id": None,
                 "batch": None,
-                "status": "pending",
+                "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "not_before": now,
                 "created_at": now,
@@ -153,7 +162,7 @@ class OutboxRepository:
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.status == "pending",
+                OutboxMessage.status == DeliveryStatus.PENDING,
                 OutboxMessage.category.in_(list(categories)),
                 OutboxMessage.not_before < until,
             )
@@ -168,17 +177,21 @@ class OutboxRepository:
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.status == "sending",
+                OutboxMessage.status == DeliveryStatus.SENDING,
                 or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != worker),
             )
-            .values(status="unknown")
+            .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def batch_is_open(self, batch: str) -> bool:
         """Whether any row of `batch` still waits or is in flight."""
-        stmt = select(OutboxMessage.id).where(OutboxMessage.batch == batch, OutboxMessage.status.in_(OPEN)).limit(1)
+        stmt = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.batch == batch, OutboxMessage.status.in_(sorted(OPEN_STATUSES)))
+            .limit(1)
+        )
         return await self.session.scalar(stmt) is not None
 
     # -- the sender lease ------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.delivery import DeliveryStatus
 from storage.models import LedgerEntry, OutboxMessage
 
 
@@ -26,8 +27,8 @@ class PrivacyRepository:
         """Messages not sent yet to a member who asked to be forgotten are dropped."""
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.member_id == member_id, OutboxMessage.status == "pending")
-            .values(status="cancelled", last_error="the member erased their data")
+            .where(OutboxMessage.member_id == member_id, OutboxMessage.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.CANCELLED, last_error="the member erased their data")
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, intersect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain.delivery import DeliveryStatus
 from bot.domain.ledger import Kind
 from storage.models import LedgerEntry, Member, OutboxMessage, ReferralConversion, Reward, Survey, Voucher
 
@@ -106,13 +107,13 @@ class ReportRepository:
         )
         return {outcome: int(n) for outcome, n in (await self.session.execute(stmt)).all()}
 
-    async def messages(self, start: datetime, end: datetime) -> dict[str, int]:
+    async def messages(self, start: datetime, end: datetime) -> dict[DeliveryStatus, int]:
         stmt = (
             select(OutboxMessage.status, func.count())
             .where(OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
             .group_by(OutboxMessage.status)
         )
-        return {status: int(n) for status, n in (await self.session.execute(stmt)).all()}
+        return {DeliveryStatus(status): int(n) for status, n in (await self.session.execute(stmt)).all()}
 
     async def top_rewards(self, start: datetime, end: datetime, *, limit: int) -> list[tuple[dict[str, str], int, int]]:
         """The rewards most redeemed in [start, end): (name per language, vouchers issued, of those used)."""

@@ -30,6 +30,10 @@ class RewardRepository:
     async def get(self, reward_id: int) -> Reward | None:
         return await self.session.get(Reward, reward_id)
 
+    async def by_seed(self, seed_id: str) -> Reward | None:
+        """The catalog row the program's [[rewards]] id seeded."""
+        return await self.session.scalar(select(Reward).where(Reward.seed_id == seed_id))
+
     async def all(self) -> list[Reward]:
         return list(await self.session.scalars(select(Reward).order_by(Reward.cost, Reward.id)))
 

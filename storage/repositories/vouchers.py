@@ -39,16 +39,18 @@ class VoucherRepository:
         return list(await self.session.scalars(stmt))
 
     async def taken(self, member_id: int, reward_id: int) -> int:
-        """The member's vouchers of this reward that count toward its per-member limit."""
+        """The member's vouchers of this reward that count toward its per-member limit
+        (redeemed with points: a voucher given by a stamp card or a milestone does not)."""
         stmt = select(func.count(Voucher.id)).where(
-            Voucher.member_id == member_id, Voucher.reward_id == reward_id, Voucher.status.in_(COUNTED)
+            Voucher.member_id == member_id, Voucher.reward_id == reward_id, Voucher.status.in_(COUNTED),
+            Voucher.source.is_(None),
         )
         return int(await self.session.scalar(stmt) or 0)
 
     async def taken_by_reward(self, member_id: int) -> dict[int, int]:
         stmt = (
             select(Voucher.reward_id, func.count(Voucher.id))
-            .where(Voucher.member_id == member_id, Voucher.status.in_(COUNTED))
+            .where(Voucher.member_id == member_id, Voucher.status.in_(COUNTED), Voucher.source.is_(None))
             .group_by(Voucher.reward_id)
         )
         return {reward_id: int(n) for reward_id, n in (await self.session.execute(stmt)).all()}

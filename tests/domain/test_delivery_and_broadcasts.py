@@ -113,6 +113,8 @@ def test_send_times_in_merchant_time() -> None:
     assert parse_send_time("18:30", now) == datetime(2026, 3, 10, 18, 30, tzinfo=TEHRAN)
     assert parse_send_time("۱۰:۰۰", now) == datetime(2026, 3, 11, 10, 0, tzinfo=TEHRAN)  # passed today: tomorrow
     assert parse_send_time("فردا ۰۹:۱۵", now) == datetime(2026, 3, 11, 9, 15, tzinfo=TEHRAN)
+    for tomorrow in ("غدًا", "غداً", "غدا"):  # the catalog's example writes the tanwin before the alif
+        assert parse_send_time(f"{tomorrow} ١٠:٠٠", now) == datetime(2026, 3, 11, 10, 0, tzinfo=TEHRAN)
     assert parse_send_time("tomorrow 21:00", now) == datetime(2026, 3, 11, 21, 0, tzinfo=TEHRAN)
     assert parse_send_time("2026-03-12 18:30", now) == datetime(2026, 3, 12, 18, 30, tzinfo=TEHRAN)
     assert parse_send_time("۱۴۰۴/۱۲/۲۲ ۱۸:۳۰", now) == datetime(2026, 3, 13, 18, 30, tzinfo=TEHRAN)

@@ -180,15 +180,39 @@ def test_bad_stats_days(text: str) -> None:
         parse_days(text)
 
 
-@pytest.mark.parametrize("days", [1, 7, 30, 90, 365, 3650])
-def test_buckets_tile_the_period(days: int) -> None:
+@pytest.mark.parametrize("zone", [timezone.utc, ZoneInfo("Asia/Tehran"), ZoneInfo("America/Los_Angeles")])
+@pytest.mark.parametrize("days", [1, 7, 12, 30, 90, 365, 3650])
+def test_buckets_tile_the_period_on_local_midnights(days: int, zone: ZoneInfo) -> None:
     current, previous = periods(NOW, days)
     assert current.start == previous.end and current.end > NOW >= current.start
     assert current.end - current.start == previous.end - previous.start == timedelta(days=days)
-    parts = buckets(current)
+    parts = buckets(current, zone)
     assert 1 <= len(parts) <= 12
     assert parts[0].start == current.start and parts[-1].end == current.end
     assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+    for part in parts[1:]:  # every inner boundary is a midnight in the merchant's zone
+        assert part.start.astimezone(zone).time() == datetime.min.time()
+    assert parts[-1].last_day(zone) == NOW.astimezone(zone).date()
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("Asia/Tehran"), ZoneInfo("Asia/Riyadh"), ZoneInfo("America/Los_Angeles")])
+@pytest.mark.parametrize("days", [1, 7, 11, 30])
+def test_a_sign_up_is_charted_under_the_day_it_happened(days: int, zone: ZoneInfo) -> None:
+    """Today's sign-ups sit under today's label, yesterday's under yesterday's (merchant time)."""
+    current, _previous = periods(NOW, days)
+    parts = buckets(current, zone)
+    local_now = NOW.astimezone(zone)
+    today_midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    moments = [NOW, today_midnight, today_midnight + timedelta(minutes=1), today_midnight - timedelta(minutes=1),
+               NOW - timedelta(hours=23), current.start]
+    for moment in moments:
+        [bucket] = [b for b in parts if b.start <= moment < b.end]
+        day = moment.astimezone(zone).date()
+        if days <= 11:  # one bar per calendar day (the period touches days + 1 of them)
+            assert bucket.start.astimezone(zone).date() == bucket.last_day(zone) == day
+        else:  # several days per bar: the day is one of them, and the bar is labelled with its last
+            assert bucket.start.astimezone(zone).date() <= day <= bucket.last_day(zone)
+    assert parts[-1].last_day(zone) == local_now.date()
 
 
 def test_rates_from_counts() -> None:

@@ -39,6 +39,7 @@ def bot_env(url: str, database: str, token: str, program: Path, **extra: str) ->
         "ADMIN_IDS": str(OWNER),
         "PROGRAM_FILE": str(program),
         "NO_PROXY": "127.0.0.1,localhost",
+        "PORT": "0",
         **extra,
     }
 

@@ -30,7 +30,7 @@ class SlowSends(BotAPIStandIn):
         return await super().handle(method, params)
 
 
-async def start_bot(url: str, database: str, token: str) -> asyncio.subprocess.Process:
+async def start_bot(url: str, database: str, token: str, **extra: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "BOT_TOKEN": token,
@@ -38,6 +38,8 @@ async def start_bot(url: str, database: str, token: str) -> asyncio.subprocess.P
         "DATABASE_URL": database,
         "ADMIN_IDS": str(OWNER),
         "PROGRAM_FILE": "",
+        "PORT": "0",  # the HTTP side on any free port: never a fixed one in tests
+        **extra,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
@@ -90,7 +92,8 @@ async def test_sigterm_finishes_updates_in_flight(tmp_path: Path, db_url: str) -
     for i in range(5):
         standin.user(CUSTOMER + i, f"Guest{i}", language_code="en")
     async with StandInServer(standin) as url:
-        process = await start_bot(url, e2e_database(tmp_path, db_url), f"{standin.bot_id}:e2e")
+        # PORT=off: `wafa run` without its HTTP side still serves Telegram.
+        process = await start_bot(url, e2e_database(tmp_path, db_url), f"{standin.bot_id}:e2e", PORT="off")
         await wait_polling(standin, process)
         for i in range(5):
             standin.send_text(CUSTOMER + i, "/help")

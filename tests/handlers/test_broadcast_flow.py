@@ -52,13 +52,13 @@ async def test_a_text_per_language_reaches_each_member_once_with_a_report(chat: 
     assert "Segment: all members." in summary.text and "Members who will get it: 3 of 4." in summary.text
     assert "1 without consent to offers" in summary.text
     await press(chat, OWNER, summary, "A text per language")
-    assert "in العربية (members: 1)" in last(chat, OWNER).text
+    assert "in Arabic (members: 1)" in last(chat, OWNER).text
     assert "<code>{first_name}</code>" in last(chat, OWNER).raw_text
-    assert "in فارسی" in await chat.reply_text(OWNER, "مرحبا {first_name}، لديك {points}")
+    assert "in Persian" in await chat.reply_text(OWNER, "مرحبا {first_name}، لديك {points}")
     assert "in English" in await chat.reply_text(OWNER, "سلام {first_name}، شما {points} دارید")
     preview = await chat.say(OWNER, "Hi {first_name}, you have {points}. <b>Double</b> points & more!")
     texts = [m.text for m in preview]
-    assert "Preview for members who speak العربية:" in texts[0] and texts[1].startswith("مرحبا Omar، لديك ٠ نقطة")
+    assert "Preview for members who speak Arabic:" in texts[0] and texts[1].startswith("مرحبا Omar، لديك ٠ نقطة")
     assert texts[3].startswith("سلام Omar، شما ۰ امتیاز دارید")
     assert texts[5].startswith("Hi Omar, you have 0 points. <b>Double</b> points & more!")  # typed, shown as typed
     assert "/notifications" in texts[5]
@@ -84,7 +84,7 @@ async def test_one_language_segment_and_braces_the_owner_typed(chat: Chat, app: 
     await press(chat, OWNER, menu, "By language")
     await press(chat, OWNER, last(chat, OWNER), "فارسی")
     prompt = last(chat, OWNER).text
-    assert "members who speak فارسی" in prompt and "Send the message in فارسی (members: 1)" in prompt
+    assert "members who speak Persian" in prompt and "Send the message in Persian (members: 1)" in prompt
     preview = await chat.say(OWNER, "{first_name} عزیز، {price} تومان تخفیف {0} {")
     await press(chat, OWNER, preview[-1], "📤 Send now")
     await chat.deliver_outbox()

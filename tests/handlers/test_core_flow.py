@@ -100,7 +100,7 @@ async def test_members_can_be_found_by_username_phone_and_id(chat: Chat, app: Ap
         reply = await chat.reply_text(OWNER, f"/award {ref} 10")
         assert "to سارا" in reply, ref
     card = await chat.reply_text(OWNER, "/member @Sara_T")
-    assert "•••4567" in card and "Persian" not in card and "فارسی" in card
+    assert "•••4567" in card and "Language: Persian" in card and "فارسی" not in card  # named in the reader's language
 
 
 async def test_someone_elses_contact_is_not_saved(chat: Chat, app: App) -> None:

@@ -48,6 +48,7 @@ async def test_a_flooder_is_told_once_then_ignored_and_counted(chat: Chat, app: 
     assert all("موجودی" in r[0].text for r in answered[:-1])
     assert SLOW_DOWN["fa"] in answered[-1][0].text
     assert app.flood_guard.stats.limited == 6 and app.flood_guard.stats.warned == 1
+    assert "wafa_updates_limited_total 6.0" in app.metrics.render().decode()
 
     clock.now += MUTE_SECONDS - 1
     assert await chat.say(SARA, "/balance") == []  # still ignored

@@ -173,6 +173,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("/member {code}", "staff"),
     ("/redeem CAF-2345678", "staff"),
     ("/setbirthday {code} 1990-05-17", "staff"),
+    ("/stamp {code}", "staff"),
     ("/adjust {code} +10 goodwill", "owner"),
     ("/adjust {code} -5 correction", "owner"),
     ("/campaign 2 48h", "owner"),
@@ -185,6 +186,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("/staff", "owner"),
     ("/staff add 4242", "owner"),
     ("/staff remove {staff_id}", "owner"),
+    ("/actions", "owner"),
 ]
 RANK = {"nobody": -1, "customer": 0, "staff": 1, "owner": 2}
 

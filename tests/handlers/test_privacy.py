@@ -24,7 +24,7 @@ async def test_mydata_sends_everything_as_json(chat: Chat, app: App) -> None:
     assert reply.kind == "document" and reply.filename == f"wafa-my-data-{code}.json"
     assert reply.text == "این همه‌ی اطلاعاتی است که از شما نگه می‌داریم."
     data = json.loads(reply.document.decode("utf-8"))  # type: ignore[union-attr]
-    assert data["member"]["first_name"] == "سارا" and data["member"]["phone"] == "989121234567"
+    assert data["member"]["first_name"] == "سارا" and data["member"]["phone"] == "+989121234567"  # E.164
     assert [e["kind"] for e in data["points_ledger"]] == ["signup", "purchase"]
     assert data["messages_sent_by_the_bot"][0]["kind"] == "points_awarded"
 

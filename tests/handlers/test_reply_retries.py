@@ -199,9 +199,8 @@ async def test_a_broadcast_preview_survives_429_and_502_and_another_chat_is_not_
         await standin.wait_until_idle(timeout=10)
 
     assert len(texts) == 7
-    assert "Preview for members who speak العربية" in texts[0] and "مرحبا Omar" in texts[1]
-    assert "Preview for members who speak فارسی" in texts[2] and "سلام Omar" in texts[3]
-    assert "Preview for members who speak English" in texts[4] and "Hi Omar, double points today!" in texts[5]
+    assert all("Preview for members who speak" in texts[i] for i in (0, 2, 4))
+    assert "مرحبا Omar" in texts[1] and "سلام Omar" in texts[3] and "Hi Omar, double points today!" in texts[5]
     assert "Send this to all members?" in texts[6]
     assert not any("something went wrong" in text for text in texts)
     assert took >= 2  # the 429s were waited out, not skipped
@@ -213,6 +212,8 @@ async def test_a_broadcast_preview_survives_429_and_502_and_another_chat_is_not_
     async with app.ctx.uow() as uow:
         assert len((await uow.session.scalars(select(Broadcast))).all()) == 1
     assert app.reply_retries.stats.too_many_requests >= 2 and app.reply_retries.stats.server_errors == 1
+    # Each attempt reaches the metrics, so /metrics shows every 429 that was waited out.
+    assert app.metrics.rate_limited._value.get() == app.reply_retries.stats.too_many_requests
 
 
 async def test_the_outbox_sender_makes_one_attempt_per_pass_even_inside_a_handler(

@@ -227,7 +227,7 @@ async def test_the_balance_card_is_a_qr_photo_with_expiry_and_campaign(chat: Cha
     assert "کمپین" not in card.text  # the 48 hours are long over
     await chat.say(OWNER, "/campaign ۳ ۲d")
     card = (await chat.say(SARA, "/balance"))[-1]
-    assert "کمپین: امتیاز خریدها ×۳" in card.text
+    assert "کمپین: خریدها ×۳ امتیاز می‌گیرند، تا" in card.text
 
 
 async def test_history_pages_with_buttons(chat: Chat, app: App) -> None:
@@ -237,16 +237,16 @@ async def test_history_pages_with_buttons(chat: Chat, app: App) -> None:
         await chat.say(OWNER, f"/award {emma.code} {i}")
     first = (await chat.say(EMMA, "/history"))[-1]
     assert "page 1" in first.text and "+17" in first.text and "+10" in first.text and "+9" not in first.text
-    assert [label for label, _ in chat.standin.buttons(first)] == ["Older »"]
+    assert [label for label, _ in chat.standin.buttons(first)] == ["🔽 Older"]
     await chat.press(EMMA, first, button(chat, first, "Older"))
     second = latest(chat, EMMA)
     assert second.message_id == first.message_id and "page 2" in second.text
     assert "+9" in second.text and "+2" in second.text and "+17" not in second.text
-    assert [label for label, _ in chat.standin.buttons(second)] == ["« Newer", "Older »"]
+    assert [label for label, _ in chat.standin.buttons(second)] == ["🔼 Newer", "🔽 Older"]
     await chat.press(EMMA, second, button(chat, second, "Older"))
     third = latest(chat, EMMA)
     assert "page 3" in third.text and "+1" in third.text and "Welcome bonus" in third.text
-    assert [label for label, _ in chat.standin.buttons(third)] == ["« Newer"]
+    assert [label for label, _ in chat.standin.buttons(third)] == ["🔼 Newer"]
     await chat.press(EMMA, third, button(chat, third, "Newer"))
     assert "page 2" in latest(chat, EMMA).text
     # Forged pages only ever show Emma's own entries.

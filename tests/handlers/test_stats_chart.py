@@ -1,16 +1,19 @@
 """The /stats chart: Arabic and Persian labels have glyphs and are shaped exactly once."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from fontTools.ttLib import TTFont
 
 from bot.app import App
 from bot.domain.kpis import Activity, PointsFlow, ProgramStats, Referrals, SeriesPoint, buckets, periods
 from bot.domain.surveys import csat, nps
+from bot.services import reports
 from bot.telegram.charts import font_path, native_text_layout, render_stats_chart, shaper
 from bot.telegram.render import Fmt
 from bot.telegram.routers.insights import chart_data, chart_text, percent
-from tests.support import FakeClock
+from tests.support import EMMA, OWNER, SARA, Chat, FakeClock
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -63,3 +66,48 @@ def test_chart_renders_with_either_layout(app: App, clock: FakeClock, native: bo
     png = render_stats_chart(chart_data(stats), text, lang="fa", rtl=True, number=fmt.num,
                              percent=lambda v: percent(fmt, v), native=native)
     assert png.startswith(PNG) and len(png) > 20_000
+
+
+async def test_todays_sign_ups_are_charted_under_today_in_merchant_time(chat: Chat, app: App, clock: FakeClock) -> None:
+    """The shop is in Tehran (UTC+3:30): 20:00 UTC is still 10 March there, 21:00 UTC is already 11 March."""
+    clock.set(datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc))  # 23:30 on 19 Esfand 1404 in Tehran
+    await chat.say(EMMA, "/start")
+    clock.set(datetime(2026, 3, 10, 21, 0, tzinfo=timezone.utc))  # 00:30 on 20 Esfand
+    await chat.say(SARA, "/start")
+    clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=timezone.utc))  # 11:30 on 20 Esfand
+    stats = await reports.program_stats(app.ctx, actor_id=OWNER.id, days=7)
+    fmt = Fmt("fa", zone=app.ctx.zone)
+    with app.i18n.context(), app.i18n.use_locale("fa"):
+        labels = chart_text(app.ctx, stats, fmt).bucket_labels
+    assert [point.new_members for point in stats.series][-2:] == [1, 1]
+    assert [label.split("\n")[0] for label in labels[-2:]] == ["۱۹", "۲۰"]  # yesterday's sign-up, today's
+    assert len(labels) == 8  # 13 to 20 Esfand: the period starts at 11:30 on the 13th
+
+
+@pytest.mark.parametrize(("lang", "first", "month"), [("fa", "۱۲", "اسفند"), ("ar", "٣", "مارس"), ("en", "3", "Mar")])
+def test_chart_dates_spell_the_month(app: App, clock: FakeClock, lang: str, first: str, month: str) -> None:
+    """No `11/8`: a Persian reader takes day/month for month/day. The month is named where it changes."""
+    fmt = Fmt(lang, zone=app.ctx.zone)
+    current, previous = periods(clock(), 7)
+    stats = ProgramStats(
+        current, previous, Activity(0, 0, 0, 0, 0, 0, 0), PointsFlow(0, 0, 0, 0), nps([]), csat([]), Referrals(0, 0, 0),
+        series=[SeriesPoint(b, 0, 0) for b in buckets(current, app.ctx.zone)],
+    )
+    with app.i18n.context(), app.i18n.use_locale(lang):
+        labels = chart_text(app.ctx, stats, fmt).bucket_labels
+    assert labels[0] == f"{first}\n{month}" and all("/" not in label for label in labels)
+    assert all(label.endswith("\n") for label in labels[1:])  # same month: named once
+
+
+def test_long_periods_name_day_month_and_year(app: App, clock: FakeClock) -> None:
+    fmt = Fmt("fa", zone=app.ctx.zone)
+    current, previous = periods(clock(), 365)
+    stats = ProgramStats(
+        current, previous, Activity(0, 0, 0, 0, 0, 0, 0), PointsFlow(0, 0, 0, 0), nps([]), csat([]), Referrals(0, 0, 0),
+        series=[SeriesPoint(b, 0, 0) for b in buckets(current, app.ctx.zone)],
+    )
+    with app.i18n.context(), app.i18n.use_locale("fa"):
+        labels = chart_text(app.ctx, stats, fmt).bucket_labels
+    assert labels[-1] == "۱۹ اسفند"  # 10 March 2026: the last bar ends today
+    assert labels[0].endswith(" فروردین ۱۴۰۴")  # the first bar ends early in Farvardin 1404: the year once
+    assert sum("۱۴۰" in label for label in labels) == 1 and len(labels) == 12

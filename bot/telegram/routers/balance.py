@@ -14,7 +14,8 @@ from bot.services import points
 from bot.telegram.notices import Outgoing, notice
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
-from bot.telegram.reward_text import days, tier_name, when
+from bot.telegram.reward_text import days, last_day, reward_name, tier_name, when
+from bot.telegram.routers.stamps import card_line
 
 
 def card_text(ctx: Any, card: points.BalanceCard, fmt: Fmt) -> str:
@@ -35,6 +36,10 @@ def card_text(ctx: Any, card: points.BalanceCard, fmt: Fmt) -> str:
         )
     else:
         lines.append(_("You are in our top tier. Thank you!"))
+    if standing.tier.perks:
+        lines.append(_("🎁 Your perks: {perks}").format(perks=fmt.name(standing.tier.perks)))
+    if card.stamps is not None:
+        lines.extend(stamp_lines(ctx, card.stamps, fmt))
     if card.expiring and card.expiring_from is not None:
         lines.append(
             _("⏳ {points} expire within {days}, the first on {date}.").format(
@@ -52,6 +57,20 @@ def card_text(ctx: Any, card: points.BalanceCard, fmt: Fmt) -> str:
     lines.append(_("🔖 Member code: {code}").format(code=fmt.code(member.code)))
     lines.append(_("Show the QR code to the cashier to collect points."))
     return "\n".join(lines)
+
+
+def stamp_lines(ctx: Any, state: Any, fmt: Fmt) -> list[str]:
+    spec = ctx.program.stamps
+    lines = [
+        _("☕ {card}: {line} · a full card gets you {reward}").format(
+            card=fmt.name(spec.name) if spec.name else _("Stamp card"),
+            line=card_line(fmt, state.on_card, state.every),
+            reward=reward_name(state.reward.name if state.reward else None, fmt),
+        )
+    ]
+    if state.lapses_on is not None:
+        lines.append(_("The oldest stamp on your card is valid until {date}.").format(date=last_day(fmt, state.lapses_on)))
+    return lines
 
 
 async def show_balance(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:

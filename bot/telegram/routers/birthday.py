@@ -86,7 +86,7 @@ def _birth(data: PickCalendar | ConfirmBirthday) -> BirthDate:
 
 def confirm_view(birth: BirthDate, fmt: Fmt) -> tuple[str, InlineKeyboardMarkup]:
     text = _(
-        "Your birthday: <b>{date}</b> ({calendar}). Is that right?\n"
+        "Your birthday in the {calendar} calendar: <b>{date}</b>. Is that right?\n"
         "You can set it only once; after that, changes go through our staff."
     ).format(date=birth_date_with_equivalent(birth, fmt), calendar=calendar_name(birth.calendar))
     fields = {"c": birth.calendar, "y": birth.year, "m": birth.month, "d": birth.day}
@@ -219,7 +219,7 @@ async def set_birthday_for_member(message: Message, command: CommandObject, ctx:
     result = await birthdays.correct_birthday(
         ctx, actor_id=message.from_user.id, member_text=args[0], date_text=args[1]
     )
-    text = _("🎂 Birthday of {member} set to {date} ({calendar}).").format(
+    text = _("🎂 Birthday of {member} set to {date}, in the {calendar} calendar.").format(
         member=member_label(result.member, fmt),
         date=birth_date_with_equivalent(result.after, fmt),
         calendar=calendar_name(result.after.calendar),

@@ -8,6 +8,7 @@
             how many texts (one for all | one per language) ─▶ text(s) ─▶ preview
             preview ─┬─ 📤 send now ─▶ outbox (report to the owner when done)
                      ├─ 🕒 schedule ─▶ time (typed) ─▶ scheduled [cancel button]
+                     ├─ ⭐ top tiers first ─▶ from which tier ─▶ how many hours later for the rest ─▶ preview
                      └─ ✖️ cancel
 
 Any command, or /cancel, leaves the conversation (see `conversations`).
@@ -36,7 +37,7 @@ from bot.services import broadcasts
 from bot.telegram.dates import hijri_month, jalali_month
 from bot.telegram.errors import describes, echo
 from bot.telegram.filters import IsOwner
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt, esc, language_name
 from bot.telegram.scheduled_notices import opt_out_line, personalise, pick_text
 
 
@@ -68,7 +69,7 @@ _CALENDAR_OF = {"gregorian": "g", "jalali": "j", "hijri": "h"}
 # -- labels -------------------------------------------------------------------------
 def segment_label(segment: Segment, ctx: Any, fmt: Fmt) -> str:
     if segment.kind == "language":
-        return _("members who speak {language}").format(language=LANGUAGE_NAMES[segment.language or "en"])
+        return _("members who speak {language}").format(language=language_name(segment.language or "en"))
     if segment.kind == "tier":
         tiers = ctx.program.tiers
         return _("members in the {tier} tier").format(tier=fmt.name(tiers[min(segment.tier or 0, len(tiers) - 1)].name))
@@ -209,7 +210,7 @@ def _text_prompt(lang: str | None, by_language: dict[str, int], fmt: Fmt) -> str
         first = _("✍️ Send the message for everyone.")
     else:
         first = _("✍️ Send the message in {language} (members: {count}).").format(
-            language=LANGUAGE_NAMES[lang], count=fmt.num(by_language.get(lang, 0))
+            language=language_name(lang), count=fmt.num(by_language.get(lang, 0))
         )
     return first + "\n" + _(
         "You can write {name_tag} and {points_tag}: each member sees their own name and points."
@@ -248,7 +249,6 @@ async def text_typed(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, me
 async def _preview(
     message: Message, state: FSMContext, ctx: Any, fmt: Fmt, member: Any, i18n: I18n, texts: dict[str, str]
 ) -> None:
-    data = await state.get_data()
     owner_name = member.first_name if member is not None else (message.from_user.first_name if message.from_user else None)
     points = member.balance if member is not None else 0
     languages = [fmt.lang] if "*" in texts else [lang for lang in LANGUAGES if lang in texts]
@@ -259,26 +259,89 @@ async def _preview(
         header = (
             _("👀 Preview, as a member sees it (with your name and points):")
             if "*" in texts
-            else _("👀 Preview for members who speak {language}:").format(language=LANGUAGE_NAMES[lang])
+            else _("👀 Preview for members who speak {language}:").format(language=language_name(lang))
         )
         await message.answer(header)
         await message.answer(body)
     token = await broadcasts.issue_confirmation(ctx, message.chat.id)
-    await state.update_data(token=token)
+    await state.update_data(token=token, early=None)
     await state.set_state(BroadcastForm.preview)
+    await _confirm(message, state, ctx, fmt)
+
+
+async def _confirm(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
+    data = await state.get_data()
+    token = data["token"]
     segment = Segment.from_json(data["segment"])
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(_("📤 Send now"), "go", token), _button(_("🕒 Schedule"), "when", token)],
-            _cancel_row(),
-        ]
-    )
-    await message.answer(
+    rows = [[_button(_("📤 Send now"), "go", token), _button(_("🕒 Schedule"), "when", token)]]
+    if len(ctx.program.tiers) > 1 and segment.kind != "tier" and not data.get("early"):
+        rows.append([_button(_("⭐ Top tiers first"), "early")])
+    rows.append(_cancel_row())
+    lines = [
         _("Send this to {segment}? Members who will get it: {count}.").format(
             segment=segment_label(segment, ctx, fmt), count=fmt.num(data.get("reachable", 0))
-        ),
-        reply_markup=keyboard,
+        )
+    ]
+    early = data.get("early")
+    if early:
+        first, later = await broadcasts.early_split(ctx, segment, int(early[0]))
+        lines.append(
+            ngettext(
+                "⭐ {tier} and above first ({first}); everyone else ({later}) {count} hour later.",
+                "⭐ {tier} and above first ({first}); everyone else ({later}) {count} hours later.",
+                int(early[1]),
+            ).format(
+                tier=fmt.name(ctx.program.tiers[int(early[0])].name), first=fmt.num(first), later=fmt.num(later),
+                count=fmt.num(int(early[1])),
+            )
+        )
+    await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+EARLY_HOURS = (2, 12, 24, 48)
+
+
+async def ask_early_tier(query: CallbackQuery, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    rows = [[_button(fmt.name(t.name), "etier", str(i)) for i, t in enumerate(ctx.program.tiers) if i > 0], _cancel_row()]
+    await query.message.edit_text(
+        _("Which tiers get it first? Members of this tier and above get it at once."),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
     )
+
+
+async def early_tier_chosen(query: CallbackQuery, callback_data: Step, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
+    await query.answer()
+    if not callback_data.value.isdigit() or not 0 < int(callback_data.value) < len(ctx.program.tiers):
+        return
+    await state.update_data(early_tier=int(callback_data.value))
+    if isinstance(query.message, Message):
+        rows = [
+            [_button(ngettext("{count} hour", "{count} hours", h).format(count=fmt.num(h)), "ehrs", str(h))
+             for h in EARLY_HOURS],
+            _cancel_row(),
+        ]
+        await query.message.edit_text(
+            _("How much later should everyone else get it?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        )
+
+
+async def early_hours_chosen(query: CallbackQuery, callback_data: Step, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
+    await query.answer()
+    data = await state.get_data()
+    if not callback_data.value.isdigit() or int(callback_data.value) not in EARLY_HOURS or "early_tier" not in data:
+        return
+    await state.update_data(early=[data["early_tier"], int(callback_data.value)])
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _confirm(query.message, state, ctx, fmt)
+
+
+def _early(data: dict[str, Any]) -> tuple[int, int] | None:
+    early = data.get("early")
+    return (int(early[0]), int(early[1])) if early else None
 
 
 async def send_now(query: CallbackQuery, callback_data: Step, state: FSMContext, ctx: Any, fmt: Fmt, lang: str) -> None:
@@ -291,6 +354,7 @@ async def send_now(query: CallbackQuery, callback_data: Step, state: FSMContext,
         texts=data["texts"],
         send_at=None,
         token=callback_data.value,
+        early=_early(data),
     )
     await state.clear()
     if not created.created:
@@ -331,6 +395,7 @@ async def time_typed(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, la
         texts=data["texts"],
         send_at=moment,
         token=data["token"],
+        early=_early(data),
     )
     await state.clear()
     when = _("{date} at {time}").format(date=fmt.date(moment), time=fmt.digits_of(moment.strftime("%H:%M")))
@@ -431,6 +496,13 @@ def create_router() -> Router:
     router.message.register(text_typed, StateFilter(BroadcastForm.text), ~F.text.startswith("/"))
     router.callback_query.register(send_now, StateFilter(BroadcastForm.preview), Step.filter(F.action == "go"))
     router.callback_query.register(ask_time, StateFilter(BroadcastForm.preview), Step.filter(F.action == "when"))
+    router.callback_query.register(ask_early_tier, StateFilter(BroadcastForm.preview), Step.filter(F.action == "early"))
+    router.callback_query.register(
+        early_tier_chosen, StateFilter(BroadcastForm.preview), Step.filter(F.action == "etier")
+    )
+    router.callback_query.register(
+        early_hours_chosen, StateFilter(BroadcastForm.preview), Step.filter(F.action == "ehrs")
+    )
     router.message.register(time_typed, StateFilter(BroadcastForm.when), F.text, ~F.text.startswith("/"))
     router.callback_query.register(stop_scheduled, Step.filter(F.action == "stop"))
     router.callback_query.register(cancel, StateFilter(BroadcastForm), Step.filter(F.action == "cancel"))

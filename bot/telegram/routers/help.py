@@ -15,9 +15,13 @@ from bot.telegram.render import Fmt, esc
 
 
 def earning_rule(program: Any, fmt: Fmt) -> str:
-    """"Every 1 SAR earns 2 points", or "every 10 SAR earns 1 point" for rates below one."""
+    """"Every SAR you spend earns 2 points", or "every 10 SAR earns 1 point" for rates below one."""
     rate: Decimal = program.earning.points_per_unit
     spend, points = (Decimal(1), rate) if rate >= 1 else ((1 / rate).quantize(Decimal("0.01")).normalize(), Decimal(1))
+    if spend == 1:  # "every 1 riyal" is not how anyone says it
+        return _("Every {currency} you spend earns {points}.").format(
+            currency=fmt.currency(program.currency), points=fmt.points(points)
+        )
     return _("Every {money} you spend earns {points}.").format(
         money=fmt.money(spend, program.currency), points=fmt.points(points)
     )
@@ -38,7 +42,8 @@ def help_text(ctx: Any, role: str, fmt: Fmt, member: Any) -> str:
     if admin:
         lines += ["", _("<b>For staff</b> (member = code, @username, phone or Telegram id):")]
         for command in admin:
-            lines.append(f"/{command.name} {esc(command.usage)} — {esc(command.describe())}")
+            call = f"/{command.name} {esc(command.usage())}" if command.usage else f"/{command.name}"
+            lines.append(f"{call} — {esc(command.describe())}")
     if member is not None:
         lines += [
             "",

@@ -35,7 +35,14 @@ def entry_label(entry: Any, page: history.HistoryPage, fmt: Fmt, ctx: Any) -> st
         return _("↩️ Points back from an unused voucher")
     if kind == Kind.ADJUST:
         return _("✏️ Correction: {reason}").format(reason=esc(entry.note or "—"))
+    if kind == Kind.REVERSAL:
+        return _("↩️ Refund: points of the purchase taken back")
+    if kind == Kind.ACTION:
+        action = ctx.program.action(entry.note or "")
+        return "🎯 " + (fmt.name(action.name) if action else esc(entry.note or "—"))
     labels = {
+        Kind.MILESTONE: _("🏆 Milestone"),
+        Kind.TIER_BONUS: _("🎁 Tier welcome gift"),
         Kind.SIGNUP: _("🎉 Welcome bonus"),
         Kind.PROFILE: _("📝 Profile bonus"),
         Kind.BIRTHDAY: _("🎂 Birthday bonus"),
@@ -47,12 +54,20 @@ def entry_label(entry: Any, page: history.HistoryPage, fmt: Fmt, ctx: Any) -> st
     return labels.get(kind, _("Other"))
 
 
+def stamp_label(entry: Any) -> str:
+    return {
+        "stamp": _("new stamps"),
+        "card": _("a full card, turned into a voucher"),
+        "expire": _("expired stamps"),
+    }.get(entry.kind, _("Other"))
+
+
 def signed(delta: int, fmt: Fmt) -> str:
     return isolate(("+" if delta > 0 else "−") + fmt.num(abs(delta)))
 
 
 def page_view(ctx: Any, member: Any, page: history.HistoryPage, fmt: Fmt) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not page.entries:
+    if not page.entries and not page.stamps:
         return _("No points yet. They will show up here after your first purchase."), None
     lines = [
         _("📜 <b>Your points history</b> · page {page}").format(page=fmt.num(page.page)),
@@ -61,15 +76,19 @@ def page_view(ctx: Any, member: Any, page: history.HistoryPage, fmt: Fmt) -> tup
     ]
     for entry in page.entries:
         lines.append(f"{fmt.date(entry.created_at)} · {signed(entry.delta, fmt)} · {entry_label(entry, page, fmt, ctx)}")
+    if page.stamps:
+        lines += ["", _("☕ <b>Stamps</b> (newest first)")]
+        for stamp in page.stamps:
+            lines.append(f"{fmt.date(stamp.created_at)} · {signed(stamp.delta, fmt)} · {stamp_label(stamp)}")
     row = []
     if page.has_newer and page.first_id is not None:
         row.append(InlineKeyboardButton(
-            text=_("« Newer"),
+            text=_("🔼 Newer"),
             callback_data=HistoryPageData(older=False, pivot=page.first_id, page=max(1, page.page - 1)).pack(),
         ))
     if page.has_older and page.last_id is not None:
         row.append(InlineKeyboardButton(
-            text=_("Older »"),
+            text=_("🔽 Older"),
             callback_data=HistoryPageData(older=True, pivot=page.last_id, page=page.page + 1).pack(),
         ))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[row]) if row else None

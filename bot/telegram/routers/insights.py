@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from babel.dates import get_month_names
 from hijridate import Gregorian
 
+from bot.domain.delivery import DeliveryStatus
 from bot.domain.errors import DomainError
 from bot.domain.kpis import ProgramStats, parse_days
 from bot.domain.program import pick_text
@@ -42,16 +44,39 @@ def signed(fmt: Fmt, value: int) -> str:
     return isolate(("+" if value > 0 else "−" if value < 0 else "") + fmt.num(abs(value)))
 
 
-def short_date(fmt: Fmt, moment: datetime) -> str:
-    """Day/month in the reader's calendar, for chart axes."""
-    day = moment.astimezone(fmt.zone).date()
+def calendar_day(fmt: Fmt, day: date) -> tuple[int, str, int, int]:
+    """(day of month, month name, month number, year) in the reader's calendar."""
     if fmt.calendar == "jalali":
         jalali = jdatetime.date.fromgregorian(date=day)
-        return fmt.digits_of(f"{jalali.day}/{jalali.month}")
+        return jalali.day, jalali.j_months_fa[jalali.month - 1], jalali.month, jalali.year
     if fmt.calendar == "hijri":
         hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-        return fmt.digits_of(f"{hijri.day}/{hijri.month}")
-    return fmt.digits_of(f"{day.day}/{day.month}")
+        return hijri.day, hijri.month_name("ar"), hijri.month, hijri.year
+    return day.day, get_month_names("abbreviated", locale=fmt.lang)[day.month], day.month, day.year
+
+
+def bucket_labels(stats: ProgramStats, fmt: Fmt) -> list[str]:
+    """Chart axis labels: each bar under the last day it counts, in merchant time.
+
+    Daily bars: the day number, and under it the month name, spelled, where the
+    month changes (no `11/8`, which a Persian reader takes for month/day). Bars
+    of a month or more: day and month, with the year where it changes.
+    """
+    days = [point.period.last_day(fmt.zone) for point in stats.series]
+    monthly = len(days) > 1 and (days[1] - days[0]).days >= 28
+    parts = [calendar_day(fmt, day) for day in days]
+    labels = []
+    for index, (number, month, month_number, year) in enumerate(parts):
+        previous = parts[index - 1] if index else None
+        if monthly:
+            new_year = previous is None or previous[3] != year
+            labels.append(fmt.digits_of(f"{number} {month} {year}" if new_year else f"{number} {month}"))
+            continue
+        new_month = previous is None or previous[2:] != (month_number, year)
+        if index == 0 and len(parts) > 1 and parts[1][2] != month_number:
+            new_month = False  # the next bar names the new month; two names side by side collide
+        labels.append(fmt.digits_of(f"{number}\n{month if new_month else ''}"))
+    return labels
 
 
 def period_text(stats: ProgramStats, fmt: Fmt) -> str:
@@ -119,19 +144,41 @@ def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
                 )
             )
         )
+    lines.extend(earning_lines(ctx, stats, fmt))
     messages = stats.messages
     if messages:
         lines.append(
             _("✉️ Messages: {sent} sent · {waiting} waiting · {blocked} blocked or opted out · "
               "{failed} failed · {unknown} fate unknown").format(
-                sent=fmt.num(messages.get("sent", 0)),
-                waiting=fmt.num(messages.get("pending", 0) + messages.get("sending", 0)),
-                blocked=fmt.num(messages.get("blocked", 0) + messages.get("opted_out", 0)),
-                failed=fmt.num(messages.get("failed", 0)),
-                unknown=fmt.num(messages.get("unknown", 0)),
+                sent=fmt.num(messages.get(DeliveryStatus.SENT, 0)),
+                waiting=fmt.num(messages.get(DeliveryStatus.PENDING, 0) + messages.get(DeliveryStatus.SENDING, 0)),
+                blocked=fmt.num(messages.get(DeliveryStatus.BLOCKED, 0) + messages.get(DeliveryStatus.OPTED_OUT, 0)),
+                failed=fmt.num(messages.get(DeliveryStatus.FAILED, 0)),
+                unknown=fmt.num(messages.get(DeliveryStatus.UNKNOWN, 0)),
             )
         )
     return "\n".join(lines)
+
+
+def earning_lines(ctx: Any, stats: ProgramStats, fmt: Fmt) -> list[str]:
+    """Stamp cards, earning actions and recognition in the period (only what the program has)."""
+    earning, program, lines = stats.earning, ctx.program, []
+    if program.stamps is not None:
+        lines.append(_("☕ Stamps: {given} given · {cards} cards completed (each a voucher) · {lapsed} expired · "
+                       "{on_cards} on cards now").format(
+            given=fmt.num(earning.stamps_given), cards=fmt.num(earning.cards_completed),
+            lapsed=fmt.num(earning.stamps_lapsed), on_cards=fmt.num(earning.stamps_on_cards),
+        ))
+    for action in program.actions:
+        done, points = earning.actions.get(action.id, (0, 0))
+        lines.append(_("🎯 {action}: done {count} times · {points} given").format(
+            action=fmt.name(action.name), count=fmt.num(done), points=fmt.num(points)
+        ))
+    if program.milestones or any(t.entry_points or t.entry_reward for t in program.tiers):
+        lines.append(_("🏆 Milestones reached: {milestones} · tier welcome gifts: {gifts}").format(
+            milestones=fmt.num(earning.milestones), gifts=fmt.num(earning.tier_gifts)
+        ))
+    return lines
 
 
 def chart_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> ChartText:
@@ -147,7 +194,7 @@ def chart_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> ChartText:
         activity_title=_("Active and new members"),
         active=_("Active"),
         new=_("New"),
-        bucket_labels=[short_date(fmt, point.period.start) for point in stats.series],
+        bucket_labels=bucket_labels(stats, fmt),
         nps_title=nps_title,
         promoters=_("Promoters"),
         passives=_("Passives"),
@@ -204,7 +251,10 @@ async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fm
     )
 
 
-TABLE_NAMES = {"members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers")}
+TABLE_NAMES = {
+    "members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers"),
+    "stamps": lambda: _("Stamp ledger"),
+}
 
 
 async def export(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:

@@ -22,14 +22,14 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.errors import DomainError
-from bot.domain.rewards import Availability
+from bot.domain.rewards import Availability, early_access_ends
 from bot.services import rewards
 from bot.telegram.edits import replace_message
 from bot.telegram.errors import describes
 from bot.telegram.notices import Outgoing, notice
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt
-from bot.telegram.reward_text import days, description, last_day, reward_name, tier_name, what_it_is
+from bot.telegram.reward_text import days, description, last_day, reward_name, tier_name, what_it_is, when
 
 SHOWN = 30  # rewards listed at most (a message holds 4096 characters)
 BUTTON_NAME = 40
@@ -92,6 +92,11 @@ def status_text(ctx: Any, item: rewards.CatalogItem, balance: int, fmt: Fmt) -> 
     if item.state is Availability.AVAILABLE:
         return _("✅ ready to redeem")
     if item.state is Availability.LOCKED:
+        opens = early_access_ends(reward)
+        if opens is not None:
+            return _("🔒 early access for {tier} members; open to everyone from {when}").format(
+                tier=tier_name(ctx, reward.min_tier, fmt), when=when(fmt, opens)
+            )
         return _("🔒 for {tier} members and above").format(tier=tier_name(ctx, reward.min_tier, fmt))
     if item.state is Availability.SOLD_OUT:
         return _("sold out")
@@ -138,7 +143,7 @@ async def pick(query: CallbackQuery, callback_data: RewardPick, ctx: Any, fmt: F
         inline_keyboard=[
             [
                 InlineKeyboardButton(text=_("✅ Yes, redeem"), callback_data=RewardConfirm(token=offer.token).pack()),
-                InlineKeyboardButton(text=_("« Back"), callback_data=RewardBack().pack()),
+                InlineKeyboardButton(text=_("↩️ Back"), callback_data=RewardBack().pack()),
             ]
         ]
     )

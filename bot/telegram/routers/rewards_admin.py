@@ -140,7 +140,7 @@ def card_view(ctx: Any, reward: Any, fmt: Fmt) -> tuple[str, InlineKeyboardMarku
         [_button(_("✏️ Who can redeem"), "edit", rid, "min_tier"), _button(_("✏️ Validity"), "edit", rid, "valid_days")],
         [_button(_("✏️ Availability"), "edit", rid, "available_days")],
         [_button(_("⏸ Pause") if reward.active else _("▶️ Resume"), "pause" if reward.active else "resume", rid)],
-        [_button(_("« All rewards"), "list")],
+        [_button(_("↩️ All rewards"), "list")],
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -199,7 +199,7 @@ def prompt(ctx: Any, fmt: Fmt, step: str, data: dict[str, Any]) -> tuple[str, In
             text = _("How many percent off? Send a number from 1 to 100.")
         else:
             text = _("How much off, in {currency}? Send an amount, e.g. 20.").format(
-                currency=esc(fmt.money(1, ctx.program.currency).split(" ", 1)[-1]))
+                currency=fmt.currency(ctx.program.currency))
     elif field == "stock":
         text = _("How many can be handed out in total? Send a number, or tap Unlimited.")
         rows.append([_button(_("Unlimited"), "skip", arg=step)])

@@ -7,13 +7,15 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.domain.ledger import command_key
-from bot.i18n import LANGUAGE_NAMES
-from bot.services import points
+from bot.domain.errors import MemberNotFound
+from bot.i18n import LANGUAGES
+from bot.services import claims, points
 from bot.services.members import find_member
 from bot.telegram.filters import IsStaff
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt, esc, language_name
 
 
 
@@ -54,9 +56,30 @@ async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: F
     if not query or len(query.split()) > 1:
         await message.answer(esc(_("Usage: /member <member>\nExample: /member W7K2QF")))
         return
-    async with ctx.uow(readonly=True) as uow:
-        member = await find_member(uow, query)
-    await message.answer(profile_text(ctx, member, fmt))
+    try:
+        async with ctx.uow(readonly=True) as uow:
+            member = await find_member(uow, query)
+    except MemberNotFound:
+        waiting = await claims.waiting_for_phone(ctx, query)
+        if waiting is None or not waiting.claims:
+            raise
+        await message.answer(
+            ngettext(
+                "No member has this phone yet. {points} from one online purchase wait for it: they are credited "
+                "when the customer joins and shares this number with the 📱 button.",
+                "No member has this phone yet. {points} from {count} online purchases wait for it: they are "
+                "credited when the customer joins and shares this number with the 📱 button.",
+                waiting.claims,
+            ).format(points=fmt.points(waiting.points), count=fmt.num(waiting.claims))
+        )
+        return
+    lines = [profile_text(ctx, member, fmt)]
+    summary = await claims.member_claims(ctx, member)
+    if summary.credited:
+        lines.append(_("Credited from online orders by phone: {points}").format(points=fmt.points(summary.credited)))
+    if summary.waiting:
+        lines.append(_("Still waiting for their phone: {points}").format(points=fmt.points(summary.waiting)))
+    await message.answer("\n".join(lines))
 
 
 def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:
@@ -65,15 +88,27 @@ def profile_text(ctx: Any, member: Any, fmt: Fmt) -> str:
         f"👤 {member_label(member, fmt)}",
         _("Username: {username}").format(username=f"@{esc(member.username)}" if member.username else "—"),
         _("Phone: {phone}").format(phone=fmt.digits_of("•••" + member.phone[-4:]) if member.phone else "—"),
-        _("Language: {language}").format(language=LANGUAGE_NAMES.get(member.language, member.language)),
+        _("Language: {language}").format(
+            language=language_name(member.language) if member.language in LANGUAGES else esc(member.language or "—")
+        ),
         _("Tier: {tier}").format(tier=fmt.name(tier.name)),
         _("Balance: {balance}").format(balance=fmt.points(member.balance)),
+        *_stamp_line(ctx, member, fmt),
         _("Member since: {date}").format(date=fmt.date(member.joined_at)),
         _("Last visit: {date}").format(date=fmt.date(member.last_purchase_at) if member.last_purchase_at else _("never")),
     ]
     if member.blocked_at is not None:
         lines.append(_("⚠️ This member has blocked the bot and gets no messages."))
     return "\n".join(lines)
+
+
+def _stamp_line(ctx: Any, member: Any, fmt: Fmt) -> list[str]:
+    spec = ctx.program.stamps
+    if spec is None:
+        return []
+    from bot.telegram.routers.stamps import card_line  # the stamps router imports member_label from here
+
+    return [_("Stamp card: {card}").format(card=card_line(fmt, member.stamps, spec.every))]
 
 
 def create_router() -> Router:

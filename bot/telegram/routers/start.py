@@ -17,10 +17,12 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 
+from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
-from bot.services import members
-from bot.telegram.routers import birthday
+from bot.services import claims, members
+from bot.telegram.routers import birthday, earn
 from bot.telegram.render import Fmt, esc
 from bot.telegram.routers.referrals import start_note
 
@@ -61,7 +63,11 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
     member = joined.member
     merchant = fmt.name(ctx.program.name)
     note = start_note(joined.referral, fmt)
+    checkin_code = code_from_payload(command.args)
     if not joined.created:
+        if checkin_code is not None:  # a member scanning an event's QR: just the check-in
+            await earn.checkin_from_link(message, ctx, fmt, checkin_code)
+            return
         welcome_back = _("Welcome back to {merchant}, {name}! Your balance is {balance}. /balance shows your card.").format(
             merchant=merchant, name=display_name(user.first_name), balance=fmt.points(member.balance)
         )
@@ -85,6 +91,8 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
         _("Optional: share your phone number so the cashier can find you by it."), reply_markup=phone_keyboard()
     )
     await message.answer(birthday.welcome_offer(ctx, fmt), reply_markup=birthday.ask_keyboard())
+    if checkin_code is not None:
+        await earn.checkin_from_link(message, ctx, fmt, checkin_code)
 
 
 async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any) -> None:
@@ -104,21 +112,31 @@ async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any)
         await query.message.answer(text)
 
 
-async def share_phone(message: Message, ctx: Any) -> None:
+async def share_phone(message: Message, ctx: Any, fmt: Fmt) -> None:
     assert message.contact is not None and message.from_user is not None
     if message.contact.user_id != message.from_user.id:
         # Someone else's contact card: a phone is only kept when it is the member's own.
         await message.answer(_("Please share your own number with the button below."), reply_markup=phone_keyboard())
         return
-    member = await members.save_phone(ctx, message.from_user.id, message.contact.phone_number)
-    if member is None:
+    shared = await claims.share_phone(ctx, message.from_user.id, message.contact.phone_number)
+    if shared is None:
         await message.answer(
             _("You are not a member yet. Send /start to join: it takes one tap."), reply_markup=ReplyKeyboardRemove()
         )
         return
-    await message.answer(
-        _("📱 Saved. The cashier can now find you by your phone number."), reply_markup=ReplyKeyboardRemove()
-    )
+    lines = [_("📱 Saved. The cashier can now find you by your phone number.")]
+    if shared.claimed:
+        lines.append(
+            ngettext(
+                "🎁 {points} from an earlier purchase waited for this number and are yours now. Your balance is {balance}.",
+                "🎁 {points} from {count} earlier purchases waited for this number and are yours now. "
+                "Your balance is {balance}.",
+                shared.orders,
+            ).format(
+                points=fmt.points(shared.claimed), count=fmt.num(shared.orders), balance=fmt.points(shared.member.balance)
+            )
+        )
+    await message.answer("\n\n".join(lines), reply_markup=ReplyKeyboardRemove())
 
 
 async def skip_phone(message: Message) -> None:

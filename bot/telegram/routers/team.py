@@ -30,8 +30,8 @@ def person_label(telegram_id: int, member: Any | None, fmt: Fmt) -> str:
     return " ".join(parts) + f" ({number})"
 
 
-def staff_commands() -> str:
-    return ", ".join(f"/{c.name}" for c in menu_for("staff") if c.audience == "staff")
+def staff_commands(fmt: Fmt) -> str:
+    return fmt.join(f"/{c.name}" for c in menu_for("staff") if c.audience == "staff")
 
 
 def usage() -> str:
@@ -61,7 +61,7 @@ async def staff(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, bo
         language = change.member.language if change.member is not None else None
         await publish_chat_menu(bot, i18n, ChatMenu(change.telegram_id, "staff", language))
         await message.answer(
-            _("✅ {person} is staff now and can use {commands}.").format(person=who, commands=staff_commands())
+            _("✅ {person} is staff now and can use {commands}.").format(person=who, commands=staff_commands(fmt))
         )
         return
     change = await team.remove_staff(ctx, actor_id=message.from_user.id, who=words[1])
@@ -88,7 +88,7 @@ async def list_text(ctx: Any, fmt: Fmt) -> str:
                     person=person_label(entry.telegram_id, entry.member, fmt), date=fmt.date(entry.added_at)
                 )
             )
-    owners = ", ".join(isolate(fmt.digits_of(str(owner))) for owner in sorted(ctx.owners))
+    owners = fmt.join(isolate(fmt.digits_of(str(owner))) for owner in sorted(ctx.owners))
     lines += ["", _("Owners (ADMIN_IDS): {ids}").format(ids=owners or "—")]
     return "\n".join(lines)
 
@@ -109,7 +109,7 @@ def _staff_is_owner(error: DomainError, fmt: Fmt) -> str:
 def _staff_added(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
     return Outgoing(
         _("👋 You were added to the staff of {merchant}. Your commands: {commands}. Send /help for details.").format(
-            merchant=fmt.name(ctx.program.name), commands=staff_commands()
+            merchant=fmt.name(ctx.program.name), commands=staff_commands(fmt)
         )
     )
 
