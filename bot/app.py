@@ -38,11 +38,13 @@ from bot.services.outbox import OutboxSender
 from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
+from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
 from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.polling import poll
+from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
 from storage.migrate import pending_revisions, upgrade
 from storage.uow import Database, UnitOfWork
@@ -104,6 +106,7 @@ class App:
     def bot(self) -> Bot:
         token = require_token(self.settings)
         session = self._session or AiohttpSession(api=TelegramAPIServer.from_base(self.settings.telegram_api_url))
+        session.middleware(self.reply_retries)  # outermost: the counter below sees every attempt
         session.middleware(CountBotApiCalls(self.metrics))
         return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True))
 
@@ -112,9 +115,19 @@ class App:
         return Metrics()
 
     @cached_property
+    def reply_retries(self) -> RetryReplies:
+        """Retries handlers' Bot API calls on 429 and 5xx; `.stats` for metrics."""
+        return RetryReplies()
+
+    @cached_property
+    def flood_guard(self) -> FloodGuard:
+        """The per-user budget; `.stats` for metrics."""
+        return FloodGuard(self.ctx, self.i18n, metrics=self.metrics)
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         storage, isolation = self._fsm_storage()
-        return create_dispatcher(self.ctx, self.i18n, storage, isolation, metrics=self.metrics)
+        return create_dispatcher(self.ctx, self.i18n, storage, isolation, metrics=self.metrics, flood=self.flood_guard)
 
     @cached_property
     def sender(self) -> OutboxSender[Outgoing]:

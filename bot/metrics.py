@@ -50,6 +50,11 @@ class Metrics:
             "HTTP 429 (retry_after) answers received from the Bot API.",
             registry=self.registry,
         )
+        self.limited_updates = Counter(
+            "wafa_updates_limited_total",
+            "Updates ignored because their sender was over the per-user budget (the first gets 'slow down').",
+            registry=self.registry,
+        )
         self.outbox_rows = Gauge(
             "wafa_outbox_rows",
             "Outbox rows by status, at the time of the scrape.",

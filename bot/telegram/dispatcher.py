@@ -9,9 +9,11 @@ from aiogram.utils.i18n import I18n
 
 from bot.metrics import Metrics
 from bot.telegram.errors import ReplyOnErrors
+from bot.telegram.flood import FloodGuard
 from bot.telegram.metrics import CountUpdates
 from bot.telegram.i18n import MemberLocaleMiddleware
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
+from bot.telegram.retries import DuringHandling
 from bot.telegram.routers import (
     actions_admin,
     adjust,
@@ -72,12 +74,20 @@ def feature_routers() -> list[Router]:
 
 
 def create_dispatcher(
-    ctx: Any, i18n: I18n, storage: BaseStorage, isolation: BaseEventIsolation, *, metrics: Metrics | None = None
+    ctx: Any,
+    i18n: I18n,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    *,
+    metrics: Metrics | None = None,
+    flood: FloodGuard | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher["ctx"] = ctx
     if metrics is not None:
         dispatcher.update.outer_middleware(CountUpdates(metrics))  # first: every update counts
+    dispatcher.update.outer_middleware(DuringHandling())  # replies from here on survive 429 and 5xx
+    dispatcher.update.outer_middleware(flood or FloodGuard(ctx, i18n))  # before any database read
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(UserContext(ctx))
     dispatcher.update.outer_middleware(ReachableAgain(ctx))

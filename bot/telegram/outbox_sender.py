@@ -32,7 +32,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
-from aiohttp import ClientConnectorError
 
 from bot.domain.delivery import SendOutcome, SendResult
 from bot.services.outbox import CannotRender, OutboxRow, Recipient
@@ -40,13 +39,9 @@ from bot.services.ports import Context, UnitOfWork
 from bot.telegram import scheduled_notices, shop_notices  # noqa: F401  (register their renderers)
 from bot.telegram.notices import Outgoing, UnknownNotice, load_data, render
 from bot.telegram.render import Fmt
+from bot.telegram.retries import never_left, without_retries
 
 log = logging.getLogger(__name__)
-
-
-def _never_left(exc: TelegramNetworkError) -> bool:
-    """The connection was never opened: Telegram cannot have received the request."""
-    return isinstance(exc.__cause__, ClientConnectorError)
 
 
 class TelegramCourier:
@@ -71,15 +66,16 @@ class TelegramCourier:
 
     async def send(self, row: OutboxRow, message: Outgoing) -> SendResult:
         try:
-            if message.photo is not None:
-                await self.bot.send_photo(
-                    row.chat_id,
-                    BufferedInputFile(message.photo, filename="wafa.png"),
-                    caption=message.text,
-                    reply_markup=message.reply_markup,
-                )
-            else:
-                await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
+            with without_retries():  # one attempt: the outcome below decides what happens next
+                if message.photo is not None:
+                    await self.bot.send_photo(
+                        row.chat_id,
+                        BufferedInputFile(message.photo, filename="wafa.png"),
+                        caption=message.text,
+                        reply_markup=message.reply_markup,
+                    )
+                else:
+                    await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
         except TelegramRetryAfter as exc:
             return SendResult(
                 SendOutcome.RATE_LIMITED, f"429 retry after {exc.retry_after}s", retry_after=exc.retry_after
@@ -94,7 +90,7 @@ class TelegramCourier:
         except TelegramServerError as exc:  # Telegram answered 5xx: it did not take the message
             return SendResult(SendOutcome.NOT_TAKEN, exc.message)
         except TelegramNetworkError as exc:
-            if _never_left(exc):
+            if never_left(exc):
                 return SendResult(SendOutcome.NOT_TAKEN, exc.message)
             # The request may have reached Telegram: its fate is unknown, never resend.
             return SendResult(SendOutcome.IN_DOUBT, exc.message)

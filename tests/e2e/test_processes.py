@@ -21,8 +21,11 @@ CUSTOMER = 777
 class SlowSends(BotAPIStandIn):
     """Each sendMessage takes a while, so updates are still in flight at SIGTERM."""
 
+    sends_started = 0
+
     async def handle(self, method, params):  # type: ignore[no-untyped-def]
         if method.lower() == "sendmessage":
+            self.sends_started += 1
             await asyncio.sleep(0.4)
         return await super().handle(method, params)
 
@@ -94,14 +97,16 @@ async def test_sigterm_finishes_updates_in_flight(tmp_path: Path, db_url: str) -
         await wait_polling(standin, process)
         for i in range(5):
             standin.send_text(CUSTOMER + i, "/help")
-        for _ in range(200):  # until the bot has taken (and confirmed) all five
-            if not standin.pending_updates() and len(standin.calls_to("getUpdates")) > 1:
+        for _ in range(500):  # until all five replies are on their way (and none has arrived)
+            if standin.sends_started == 5:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
+        assert [u["update_id"] for u in standin.pending_updates()] == [1, 2, 3, 4, 5]  # not confirmed yet
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
         replies = [standin.messages(CUSTOMER + i) for i in range(5)]
-    assert process.returncode == 0
+        confirmed = not standin.pending_updates()
+    assert process.returncode == 0 and confirmed
     assert all(len(r) == 1 and "/balance" in r[0].text for r in replies)
 
 
