@@ -60,6 +60,7 @@ class Bots:
             "DATABASE_URL": database,
             "ADMIN_IDS": ",".join(map(str, OWNERS)),
             "PROGRAM_FILE": "",
+            "PORT": "0",  # the HTTP side on any free port: never a fixed one in tests
         }
         self.launcher: asyncio.subprocess.Process | None = None
         self.pid: int | None = None
