@@ -11,9 +11,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -25,24 +25,25 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import ConfigError, Settings, require_token
+from bot.domain.phones import region_for_currency
+from bot.domain.program import Program, load_program
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps, TelegramWebhook
 from bot.http.server import HttpServer
 from bot.metrics import Metrics
-from bot.domain.phones import region_for_currency
-from bot.domain.program import Program, load_program
-from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
 from bot.services.outbox import OutboxSender
+from bot.services.ports import Context
+from bot.services.rewards import seed_rewards
 from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
+from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
-from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.polling import poll
 from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -83,6 +84,10 @@ class AppContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+# mypy proves here that the context the app wires satisfies the services' protocol.
+_CONTEXT_SATISFIES_PORT: type[Context] = AppContext
 
 
 class App:

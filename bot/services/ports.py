@@ -56,8 +56,16 @@ class Context(Protocol):
     """Everything a use case needs: a unit-of-work factory, the program, time."""
 
     program: Program
-    owners: frozenset[int]
-    zone: ZoneInfo
+
+    @property
+    def owners(self) -> frozenset[int]:
+        """ADMIN_IDS: the Telegram ids of the owners."""
+        ...
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE: the merchant's time zone."""
+        ...
 
     @property
     def region(self) -> str | None:

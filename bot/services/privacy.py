@@ -104,7 +104,7 @@ async def forget_member(ctx: Context, telegram_id: int, *, token: str) -> int:
         member = await uow.members.by_telegram_id(telegram_id)
         if member is None:
             raise errors.StaleAction()
-        balance = member.balance
+        balance: int = member.balance
         for erase in ERASERS:
             await erase(uow, member, now)
         uow.audit.record(actor_id=telegram_id, action="forget", member_id=member.id, now=now, points_forfeited=balance)
@@ -117,6 +117,6 @@ async def offer_forget(ctx: Context, member: Any) -> str:
     if member is None:
         raise errors.NotAMember()
     async with ctx.uow() as uow:
-        token = await uow.tokens.issue(member.telegram_id, "forget", {}, now=ctx.now())
+        token: str = await uow.tokens.issue(member.telegram_id, "forget", {}, now=ctx.now())
         await uow.commit()
         return token

@@ -82,7 +82,8 @@ async def stamps_left_today(ctx: Context, uow: UnitOfWork, member: Any, now: dat
     """How many stamps the member may still get today (merchant day)."""
     spec = stamp_card(ctx)
     start, end = day_bounds(now, ctx.zone)
-    return max(0, spec.max_per_day - await uow.stamps.given_since(member.id, start, end))
+    given: int = await uow.stamps.given_since(member.id, start, end)
+    return max(0, spec.max_per_day - given)
 
 
 async def post_stamps(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import OPEN_STATUSES, DeliveryStatus
 from storage.models import OutboxLease, OutboxMessage
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 ENQUEUE_CHUNK = 5000
 
@@ -76,7 +76,7 @@ class OutboxRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if affected(result) != 1:
             return None
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)
 
@@ -116,7 +116,7 @@ class OutboxRepository:
             .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def by_key(self, key: str) -> OutboxMessage | None:
         return await self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
@@ -169,7 +169,7 @@ class OutboxRepository:
             .values(not_before=until)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def mark_orphans_unknown(self, *, worker: str) -> int:
         """Rows left in `sending` by any other sender: the new lease holder takes over,
@@ -183,7 +183,7 @@ class OutboxRepository:
             .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def batch_is_open(self, batch: str) -> bool:
         """Whether any row of `batch` still waits or is in flight."""
@@ -217,7 +217,7 @@ class OutboxRepository:
             .values(holder=holder, expires_at=until)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if affected(result) == 1:
             return True
         stmt = insert_ignoring_conflicts(
             self.session, OutboxLease, {"name": name, "holder": holder, "expires_at": until}

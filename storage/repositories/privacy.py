@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import DeliveryStatus
 from storage.models import LedgerEntry, OutboxMessage
+from storage.sql import affected
 
 
 class PrivacyRepository:
@@ -31,4 +32,4 @@ class PrivacyRepository:
             .values(status=DeliveryStatus.CANCELLED, last_error="the member erased their data")
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)

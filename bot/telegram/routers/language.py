@@ -16,7 +16,6 @@ from bot.services import members
 from bot.telegram.commands import ChatMenu, publish_chat_menu
 
 
-
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
 

@@ -9,14 +9,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.domain.ledger import command_key
 from bot.domain.errors import MemberNotFound
+from bot.domain.ledger import command_key
 from bot.i18n import LANGUAGES
 from bot.services import claims, points
 from bot.services.members import find_member
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc, language_name
-
 
 
 def member_label(member: Any, fmt: Fmt) -> str:

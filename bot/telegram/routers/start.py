@@ -22,10 +22,9 @@ from aiogram.utils.i18n import ngettext
 from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
 from bot.services import claims, members
-from bot.telegram.routers import birthday, earn
 from bot.telegram.render import Fmt, esc
+from bot.telegram.routers import birthday, earn
 from bot.telegram.routers.referrals import start_note
-
 
 
 class Consent(CallbackData, prefix="consent"):
