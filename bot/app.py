@@ -24,7 +24,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
-from bot.config import ConfigError, Settings, require_token
+from bot.config import ConfigError, Settings, require_erasure_key, require_token
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps, TelegramWebhook
 from bot.http.server import HttpServer
@@ -78,8 +78,17 @@ class AppContext:
         """DEFAULT_REGION, else the country of the program's currency (SAR → SA), else none."""
         return self.settings.default_region or region_for_currency(self.program.currency)
 
+    @property
+    def erasure_key(self) -> bytes:
+        """The HMAC key of `former_members` (ERASURE_KEY, else derived from BOT_TOKEN)."""
+        return require_erasure_key(self.settings)
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.db.uow(readonly=readonly)
+
+    async def after_erasure(self) -> None:
+        """Erased values must not linger in the database file (SQLite: WAL checkpoint)."""
+        await self.db.scrub()
 
     def now(self) -> datetime:
         return self.clock()

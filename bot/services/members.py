@@ -9,6 +9,7 @@ from bot.domain.ledger import Kind
 from bot.domain.members import new_member_code, parse_member_ref, phone_suffix
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
+from bot.services.privacy import former_membership
 from bot.services.referrals import ReferralNote, attribute
 
 _CODE_ATTEMPTS = 10
@@ -67,7 +68,12 @@ async def enrol(ctx: Context, profile: TelegramProfile, *, referral_code: str | 
                 return Enrolment(raced, created=False, bonus=0)
         if member is None:  # pragma: no cover - 29**6 codes; ten collisions in a row means a bug
             raise RuntimeError("could not allocate a unique member code")
-        bonus = ctx.program.bonuses.signup
+        # Rejoining after /forget (SPEC §7): a new member with no referrer, and no
+        # signup bonus if the erased membership had one.
+        former = await former_membership(ctx, uow, profile.telegram_id)
+        if former is not None:
+            referral_code = None
+        bonus = 0 if former is not None and former.signup_bonus else ctx.program.bonuses.signup
         if bonus:
             await credit(ctx, uow, member, bonus, Kind.SIGNUP, key=f"signup:{member.id}", now=now)
         note = await attribute(ctx, uow, member, referral_code, created=True, now=now)

@@ -64,7 +64,16 @@ class Context(Protocol):
         """DEFAULT_REGION: where phone numbers written without a country code are read."""
         ...
 
+    @property
+    def erasure_key(self) -> bytes:
+        """The key of the hash that recognises a former member (SPEC §7)."""
+        ...
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    async def after_erasure(self) -> None:
+        """Called after /forget committed: make the database drop the erased bytes."""
+        ...
 
     def now(self) -> datetime: ...
 

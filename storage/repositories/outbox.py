@@ -31,6 +31,7 @@ class OutboxRepository:
         now: datetime,
         category: str = "service",
         member_id: int | None = None,
+        subject_id: int | None = None,
         not_before: datetime | None = None,
         batch: str | None = None,
     ) -> bool:
@@ -39,6 +40,7 @@ class OutboxRepository:
             "key": key,
             "chat_id": chat_id,
             "member_id": member_id,
+            "subject_id": subject_id,
             "kind": kind,
             "payload": payload,
             "category": category,
@@ -141,6 +143,7 @@ class OutboxRepository:
         values = [
             {
                 "member_id": None,
+                "subject_id": None,
                 "batch": None,
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
