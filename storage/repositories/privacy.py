@@ -7,7 +7,13 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import DeliveryStatus
-from storage.models import ActionToken, AuditEntry, FormerMember, LedgerEntry, OutboxMessage
+from storage.models import (
+    ActionToken,
+    AuditEntry,
+    FormerMember,
+    LedgerEntry,
+    OutboxMessage,
+)
 
 # Payload fields of messages *about* a member that carry their words or names.
 PERSONAL_FIELDS = frozenset({"name", "member_name", "friend", "comment", "first_name", "last_name", "username", "phone"})
