@@ -18,7 +18,7 @@ from bot.domain.delivery import REMINDER
 from bot.domain.ledger import Kind
 from bot.domain.privacy import former_key
 from bot.services.gifts import GiftTally, send_gift
-from bot.services.members import find_member
+from bot.services.members import find_member, refuse_self_service
 from bot.services.ports import Context
 
 # A second bonus within this many days is refused, whatever its key: a birthday
@@ -84,11 +84,12 @@ async def correct_birthday(ctx: Context, *, actor_id: int, member_text: str, dat
     now = ctx.now()
     async with ctx.uow() as uow:
         member = await find_member(uow, member_text)
+        own = refuse_self_service(ctx, member, actor_id, "birthday")
         before = saved_birthday(member)
         await uow.audiences.set_birthday(member.id, birth, only_if_unset=False)
         uow.audit.record(
             actor_id=actor_id, action="set_birthday", member_id=member.id, now=now,
-            before=_describe(before), after=_describe(birth),
+            before=_describe(before), after=_describe(birth), **({"own_account": True} if own else {}),
         )
         await uow.members.refresh(member)
         await uow.commit()

@@ -123,6 +123,16 @@ async def find_member(uow: UnitOfWork, text: str) -> Any:
     return member
 
 
+def refuse_self_service(ctx: Context, member: Any, actor_id: int, action: str) -> bool:
+    """Staff may not credit their own account (SPEC §4); an owner may. Returns
+    whether this is an owner serving themselves (to be audited as such)."""
+    if member.telegram_id is None or member.telegram_id != actor_id:
+        return False
+    if actor_id not in ctx.owners:
+        raise errors.SelfService(action=action)
+    return True
+
+
 async def set_language(ctx: Context, telegram_id: int, language: str) -> bool:
     """Store the member's language; False when the user is not a member."""
     async with ctx.uow() as uow:

@@ -110,6 +110,16 @@ def _note_too_long(error: DomainError, fmt: Fmt) -> str:
     )
 
 
+@describes("self_service")
+def _self_service(error: DomainError, fmt: Fmt) -> str:
+    action = error.details.get("action")
+    if action == "stamp":
+        return _("Staff cannot stamp their own card. Ask another staff member or the owner. Nothing was changed.")
+    if action == "birthday":
+        return _("Staff cannot change their own birthday. Ask the owner. Nothing was changed.")
+    return _("Staff cannot award points to themselves. Ask another staff member or the owner. Nothing was changed.")
+
+
 @describes("stale_action")
 def _stale_action(error: DomainError, fmt: Fmt) -> str:
     return _("This button is no longer valid. Nothing was changed; open the menu again.")

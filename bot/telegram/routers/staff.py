@@ -1,6 +1,7 @@
 """Counter commands for staff and owners: /award and /member (SPEC §4)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiogram import Router
@@ -47,8 +48,25 @@ async def award(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) ->
     else:
         text = _("✅ {points} to {member} for a purchase of {amount}.")
     lines = [text.format(points=fmt.points(result.points), member=who, amount=purchase)]
+    if not result.duplicate:
+        lines += multiplier_lines(ctx, result, fmt)
     lines.append(_("New balance: {balance}.").format(balance=fmt.points(result.balance)))
     await message.answer("\n".join(lines))
+
+
+def multiplier_lines(ctx: Any, result: Any, fmt: Fmt) -> list[str]:
+    """Why the points differ from the amount × rate: the member's tier, a running campaign."""
+    lines = []
+    campaign = result.campaign or Decimal(1)
+    tier_multiplier = result.multiplier / campaign
+    if tier_multiplier != 1:
+        tier = ctx.program.tiers[min(result.tier, len(ctx.program.tiers) - 1)]
+        lines.append(_("Includes ×{multiplier} for the member's tier ({tier}).").format(
+            multiplier=fmt.num(tier_multiplier.normalize()), tier=fmt.name(tier.name)
+        ))
+    if campaign != 1:
+        lines.append(_("Includes ×{multiplier} for the running campaign.").format(multiplier=fmt.num(campaign.normalize())))
+    return lines
 
 
 async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
