@@ -103,25 +103,28 @@ async def earn_purchase(
     comes through here."""
     multiplier, boost = await purchase_multiplier(ctx, uow, member.tier, now)
     earned = points_for_purchase(amount, ctx.program.earning, multiplier)
+    # The receipt's row is written first, so it reaches the member before the
+    # tier-up, entry-reward and referral notices this purchase causes (the outbox
+    # sends in row order); its balance is filled in once everything is posted.
+    receipt = f"notify:{key}"
+    queued = member.telegram_id is not None and await uow.outbox.enqueue(
+        key=receipt, chat_id=member.telegram_id, member_id=member.id, kind="points_awarded",
+        payload={"points": earned, "balance": member.balance, "amount": str(amount)}, now=now,
+    )
     if earned and not await credit(
         ctx, uow, member, earned, Kind.PURCHASE,
         key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
     ):
+        if queued:
+            await uow.outbox.discard(receipt)  # the first time's receipt stands
         return Earned(earned, multiplier, boost, True)
     if earned and member.referrer_id is not None:
         # A referred friend's first qualifying purchase pays both sides, in this transaction.
         await reward_first_purchase(ctx, uow, member, now=now)
     await uow.members.touch_purchase(member.id, now)
     await uow.members.refresh(member)
-    if member.telegram_id is not None:
-        await uow.outbox.enqueue(
-            key=f"notify:{key}",
-            chat_id=member.telegram_id,
-            member_id=member.id,
-            kind="points_awarded",
-            payload={"points": earned, "balance": member.balance, "amount": str(amount)},
-            now=now,
-        )
+    if queued:
+        await uow.outbox.set_payload(receipt, {"points": earned, "balance": member.balance, "amount": str(amount)})
     return Earned(earned, multiplier, boost, False)
 
 

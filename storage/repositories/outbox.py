@@ -53,6 +53,21 @@ class OutboxRepository:
         stmt = insert_ignoring_conflicts(self.session, OutboxMessage, values).returning(OutboxMessage.id)
         return await self.session.scalar(stmt) is not None
 
+    async def set_payload(self, key: str, payload: dict[str, Any]) -> None:
+        """Rewrite the payload of a row still waiting (in the transaction that queued it)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def discard(self, key: str) -> None:
+        """Drop a row queued in this transaction that turned out not to be needed."""
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+        )
+
     async def due_rows(self, *, now: datetime, limit: int) -> list[tuple[int, int]]:
         """(id, chat_id) of pending rows whose time has come, oldest first."""
         stmt = (
