@@ -3,9 +3,13 @@
 phones with spaces, and double taps on inline buttons."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from bot.app import App
+from standin import BotMessage
+from tests.handlers.test_broadcast_flow import got, join, last, press
 from tests.handlers.test_core_flow import member_of
-from tests.support import EMMA, OWNER, SARA, Chat
+from tests.support import EMMA, OWNER, SARA, Chat, FakeClock, Person
 
 
 async def test_the_receipt_arrives_before_the_tier_up_and_referral_notices(chat: Chat, app: App) -> None:
@@ -55,3 +59,53 @@ async def test_cancel_with_nothing_to_cancel_says_so_in_the_users_language(chat:
     assert await chat.reply_text(SARA, "/cancel") == "چیزی برای لغو کردن نیست."
     await chat.say(EMMA, "/birthday")
     assert await chat.reply_text(EMMA, "/cancel") == "Cancelled. Nothing was changed."
+
+
+async def test_a_first_name_that_looks_like_a_placeholder_is_not_expanded(chat: Chat, app: App) -> None:
+    sly = Person(1090, "{points}", "en", "sly_one")
+    await join(chat, sly)
+    menu = (await chat.say(OWNER, "/broadcast"))[0]
+    await press(chat, OWNER, menu, "Everyone")
+    preview = await chat.say(OWNER, "Hi {first_name}, you have {points}!")
+    await press(chat, OWNER, preview[-1], "📤 Send now")
+    await chat.deliver_outbox()
+    assert got(chat, sly, "Hi {points}, you have 20 points!") == 1
+
+
+async def test_the_scheduling_example_is_a_future_date_in_the_owners_calendar(
+    chat: Chat, app: App, clock: FakeClock
+) -> None:
+    clock.set(datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc))
+    await join(chat, EMMA)
+    owner_fa = Person(OWNER.id, "امید", "fa", "omar_owner")
+    menu = (await chat.say(owner_fa, "/broadcast"))[0]
+    await press(chat, owner_fa, menu, button_with(chat, menu, "همه"))
+    prompt = last(chat, owner_fa).text
+    assert "{points} خودش کلمه‌ی «امتیاز» را دارد (مثلاً می‌شود ۱۲۰ امتیاز)" in prompt
+    preview = await chat.say(owner_fa, "سلام {first_name}، شما {points} دارید")
+    assert any("کلمه‌ی «امتیاز»" in m.text for m in preview)  # the preview says it too
+    await press(chat, owner_fa, preview[-1], button_with(chat, preview[-1], "🕒"))
+    when = last(chat, owner_fa).text
+    assert "۱۴۰۵/۰۴/۱۲ ۱۸:۳۰" in when  # 3 July 2026 = 12 Tir 1405, two days ahead
+    reply = await chat.reply_text(owner_fa, "گاهی")
+    assert "۱۴۰۵/۰۴/۱۲ ۱۸:۳۰" in reply
+    # The example works as typed.
+    example = "\u2068۱۴۰۵/۰۴/۱۲ ۱۸:۳۰\u2069"
+    assert "۱۸:۳۰" in await chat.reply_text(owner_fa, example)
+
+
+async def test_the_scheduling_example_in_english_moves_with_today(chat: Chat, app: App, clock: FakeClock) -> None:
+    clock.set(datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc))
+    await join(chat, EMMA)
+    menu = (await chat.say(OWNER, "/broadcast"))[0]
+    await press(chat, OWNER, menu, "Everyone")
+    prompt = last(chat, OWNER).text
+    assert "{points} already includes the word “points” (it becomes e.g. 120 points), so do not add it." in prompt
+    preview = await chat.say(OWNER, "Evening offer")
+    assert not any("already includes" in m.text for m in preview)  # no {points}: no hint
+    await press(chat, OWNER, preview[-1], "🕒 Schedule")
+    assert "e.g. 18:30, tomorrow 10:00 or \u20682026-07-03 18:30\u2069." in last(chat, OWNER).text
+
+
+def button_with(chat: Chat, message: BotMessage, part: str) -> str:
+    return next(label for label, _data in chat.standin.buttons(message) if part in label)
