@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain import errors
 from bot.domain.ledger import Kind
-from bot.domain.members import new_member_code, parse_member_ref, phone_suffix
+from bot.domain.members import member_token_counts, new_member_code, parse_member_ref, phone_suffix
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
 from bot.services.privacy import former_membership
@@ -121,6 +121,22 @@ async def find_member(uow: UnitOfWork, text: str) -> Any:
     if member.forgotten_at is not None:
         raise errors.MemberForgotten(query=text)
     return member
+
+
+async def split_member(ctx: Context, text: str, *, keep: int) -> tuple[str, list[str]]:
+    """(`<member>` text, the other tokens) of a command's arguments; a phone
+    typed in groups (`+966 50 123 4567`) is taken whole when it names a member."""
+    tokens = text.split()
+    counts = member_token_counts(tokens, keep=keep)
+    if keep == 0 and counts and counts[0] == len(tokens):
+        return " ".join(tokens), []  # nothing else expected: all of it is the phone
+    if len(counts) > 1:
+        async with ctx.uow(readonly=True) as uow:
+            for count in counts[:-1]:
+                ref = parse_member_ref(" ".join(tokens[:count]))
+                if ref is not None and ref.kind == "phone" and await uow.members.by_phone_suffix(phone_suffix(ref.value)):
+                    return " ".join(tokens[:count]), tokens[count:]
+    return (tokens[0] if tokens else ""), tokens[1:]
 
 
 def refuse_self_service(ctx: Context, member: Any, actor_id: int, action: str) -> bool:

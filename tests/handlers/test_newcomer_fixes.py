@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import select
+
 from bot.app import App
+from storage.models import LedgerEntry
 from standin import BotMessage
 from tests.handlers.test_broadcast_flow import got, join, last, press
 from tests.handlers.test_core_flow import member_of
@@ -109,3 +112,31 @@ async def test_the_scheduling_example_in_english_moves_with_today(chat: Chat, ap
 
 def button_with(chat: Chat, message: BotMessage, part: str) -> str:
     return next(label for label, _data in chat.standin.buttons(message) if part in label)
+
+
+async def test_staff_add_for_someone_who_never_opened_the_bot_is_refused(chat: Chat, app: App) -> None:
+    reply = await chat.reply_text(OWNER, "/staff add 4242")
+    assert "has never opened this bot" in reply and "/start" in reply and "Nothing was changed" in reply
+    async with app.ctx.uow() as uow:
+        assert not await uow.staff.is_staff(4242)
+    await chat.say(Person(4242, "Kian", "fa"), "/start")
+    assert "is staff now" in await chat.reply_text(OWNER, "/staff add 4242")
+
+
+async def test_a_phone_typed_with_spaces_is_found(chat: Chat, app: App) -> None:
+    await chat.say(SARA, "/start")
+    await chat.share_contact(SARA, "989121234567")
+    card = await chat.reply_text(OWNER, "/member +98 912 123 4567")
+    assert "سارا" in card and "Balance" in card
+    reply = await chat.reply_text(OWNER, "/award +98 912 123 4567 40 two lattes")
+    assert "✅ 40 points" in reply and "سارا" in reply
+    reply = await chat.reply_text(OWNER, "/award ۰۹۱۲ ۱۲۳ ۴۵۶۷ ۱۰")
+    assert "✅ 10 points" in reply
+    sara = await member_of(app, SARA)
+    async with app.ctx.uow() as uow:
+        notes = (await uow.session.scalars(
+            select(LedgerEntry.note).where(LedgerEntry.member_id == sara.id, LedgerEntry.kind == "purchase")
+            .order_by(LedgerEntry.id)
+        )).all()
+    assert notes == ["two lattes", None]
+    assert (await member_of(app, SARA)).balance == 20 + 40 + 10

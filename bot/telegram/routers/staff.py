@@ -14,7 +14,7 @@ from bot.domain.ledger import command_key
 from bot.domain.errors import MemberNotFound
 from bot.i18n import LANGUAGES
 from bot.services import claims, points
-from bot.services.members import find_member
+from bot.services.members import find_member, split_member
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc, language_name
 
@@ -27,18 +27,19 @@ def member_label(member: Any, fmt: Fmt) -> str:
 
 async def award(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
     assert message.from_user is not None
-    args = (command.args or "").split(maxsplit=2)
-    if len(args) < 2:
+    who, rest = await split_member(ctx, command.args or "", keep=1)
+    if not rest:
         await message.answer(
             esc(_("Usage: /award <member> <amount> [note]\nExample: /award W7K2QF 120.50 two lattes"))
         )
         return
+    note = (command.args or "").split(None, len(who.split()) + 1)[len(who.split()) + 1:]
     result = await points.award_purchase(
         ctx,
         actor_id=message.from_user.id,
-        member_text=args[0],
-        amount_text=args[1],
-        note=args[2] if len(args) > 2 else None,
+        member_text=who,
+        amount_text=rest[0],
+        note=note[0] if note else None,
         key=command_key("award", message.chat.id, message.message_id),
     )
     who = member_label(result.member, fmt)
@@ -70,8 +71,8 @@ def multiplier_lines(ctx: Any, result: Any, fmt: Fmt) -> list[str]:
 
 
 async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
-    query = (command.args or "").strip()
-    if not query or len(query.split()) > 1:
+    query, rest = await split_member(ctx, command.args or "", keep=0)
+    if not query or rest:
         await message.answer(esc(_("Usage: /member <member>\nExample: /member W7K2QF")))
         return
     try:
