@@ -3,7 +3,10 @@
 phones with spaces, and double taps on inline buttons."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
+
+import pytest
 
 from sqlalchemy import select
 
@@ -140,3 +143,46 @@ async def test_a_phone_typed_with_spaces_is_found(chat: Chat, app: App) -> None:
         )).all()
     assert notes == ["two lattes", None]
     assert (await member_of(app, SARA)).balance == 20 + 40 + 10
+
+
+async def double_tap(chat: Chat, person: Person, message: BotMessage, data: str) -> None:
+    """Two callback queries for one button, the second one arriving after the first acted."""
+    await chat.press_raw(person, message, data)
+    before = len(chat.standin.messages(person.id))
+    await chat.press_raw(person, message, data)
+    assert len(chat.standin.messages(person.id)) == before  # nothing said twice
+    answer = chat.last_callback_answer()
+    assert answer.text in ("Already done.", "قبلاً انجام شده است.", "تم ذلك بالفعل.") and not answer.show_alert
+
+
+async def test_double_taps_on_inline_buttons_are_already_done_and_log_nothing(
+    chat: Chat, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    welcome = (await chat.say(SARA, "/start"))[0]
+    buttons = chat.standin.buttons(welcome)
+    await double_tap(chat, SARA, welcome, buttons[0][1])  # consent
+    assert (await member_of(app, SARA)).marketing_opt_in
+    birthday = next(m for m in chat.standin.messages(SARA.id) if "🎂" in str(chat.standin.buttons(m)))
+    await double_tap(chat, SARA, birthday, chat.standin.buttons(birthday)[0][1])
+    await chat.say(SARA, "/cancel")
+    menu = (await chat.say(SARA, "/language"))[0]
+    english = next(data for label, data in chat.standin.buttons(menu) if "English" in label)
+    await double_tap(chat, SARA, menu, english or "")
+    assert (await member_of(app, SARA)).language == "en"
+    card = (await chat.say(SARA, "/notifications"))[0]
+    off = chat.standin.buttons(card)[0][1]
+    await double_tap(chat, SARA, card, off or "")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info], [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info
+    ]
+
+
+async def test_a_late_answer_to_a_button_is_not_an_error(chat: Chat, app: App, caplog: pytest.LogCaptureFixture) -> None:
+    await chat.say(EMMA, "/start")
+    card = (await chat.say(EMMA, "/notifications"))[0]
+    too_old = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    chat.standin.fail_next("answerCallbackQuery", 400, too_old, times=2)
+    await chat.press(EMMA, card, chat.standin.buttons(card)[0][1])
+    assert (await member_of(app, EMMA)).marketing_opt_in  # the toggle itself happened
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]

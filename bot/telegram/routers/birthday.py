@@ -24,6 +24,7 @@ from bot.domain.calendars import BirthDate, BirthdayAlreadySet
 from bot.domain.errors import DomainError, NotAMember
 from bot.services import birthdays
 from bot.telegram.dates import birth_date, birth_date_with_equivalent, calendar_name
+from bot.telegram.edits import already_done, answer_quietly, edit_or_done, keyboard_gone
 from bot.telegram.errors import describes, echo
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc
@@ -141,10 +142,16 @@ async def birthday_command(
 
 
 async def birthday_button(query: CallbackQuery, state: FSMContext, member: Any, fmt: Fmt) -> None:
-    await query.answer()
+    if keyboard_gone(query):
+        await already_done(query)  # a double tap: the question was asked once
+        return
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        if not await edit_or_done(query, query.message.edit_reply_markup(reply_markup=None)):
+            return
+        await answer_quietly(query)
         await start_asking(query.message, state, member, fmt)
+        return
+    await answer_quietly(query)
 
 
 async def date_typed(message: Message, ctx: Any, fmt: Fmt, member: Any, state: FSMContext) -> None:
