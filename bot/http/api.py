@@ -22,6 +22,8 @@ from bot.http.auth import require
 from bot.http.deps import deps_of
 from bot.http.errors import ApiError, ErrorOut, validation_error
 from bot.http.schemas import (
+    EventIn,
+    EventOut,
     MemberOut,
     PendingOut,
     PurchaseIn,
@@ -31,7 +33,7 @@ from bot.http.schemas import (
     RewardOut,
     VoucherOut,
 )
-from bot.services import orders, vouchers
+from bot.services import actions, orders, vouchers
 from bot.services.api_keys import KeyInfo
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -82,12 +84,14 @@ def create_router() -> APIRouter:
         responses=_errors(401, 403, 404, 409, 422),
         summary="A member by code, Telegram id, @username or phone",
     )
-    async def get_member(ref: str, request: Request, key: KeyInfo = Depends(require("members:read"))) -> MemberOut:
+    async def get_member(
+        ref: str, request: Request, key: KeyInfo = Depends(require("members:read"))
+    ) -> JSONResponse:
         ctx = deps_of(request).ctx
         member = await orders.lookup_member(ctx, ref)
         tiers = ctx.program.tiers
         index = min(member.tier, len(tiers) - 1)
-        return MemberOut(
+        out = MemberOut(
             code=member.code,
             first_name=member.first_name,
             language=member.language,
@@ -96,6 +100,10 @@ def create_router() -> APIRouter:
             balance=member.balance,
             joined_at=member.joined_at,
         )
+        body = out.model_dump(mode="json", exclude={"stamps"})
+        if ctx.program.stamps is not None:  # "stamps" only when the program has stamp cards (SPEC §9.1)
+            body["stamps"] = int(member.stamps)
+        return JSONResponse(body)
 
     @router.post(
         "/purchases",
@@ -123,6 +131,7 @@ def create_router() -> APIRouter:
             amount_text=body.amount,
             note=body.note,
             via=f"api:{key.name}",
+            stamps=body.stamps,
         )
         if not result.replayed:
             deps.wake_outbox()
@@ -131,9 +140,15 @@ def create_router() -> APIRouter:
             return JSONResponse(out.model_dump(mode="json"), status_code=202)
         assert result.member_code is not None and result.balance is not None
         out = PurchaseOut(
-            order_id=result.order_id, member=result.member_code, points=result.points, balance=result.balance
+            order_id=result.order_id,
+            member=result.member_code,
+            points=result.points,
+            balance=result.balance,
+            stamps=result.stamps,
+            stamps_over_cap=result.stamps_over_cap,
+            stamps_on_card=result.stamps_on_card,
         )
-        return JSONResponse(out.model_dump(mode="json"), status_code=200 if result.replayed else 201)
+        return JSONResponse(out.model_dump(mode="json", exclude_none=True), status_code=200 if result.replayed else 201)
 
     @router.post(
         "/refunds",
@@ -206,6 +221,33 @@ def create_router() -> APIRouter:
         deps.wake_outbox()
         v = result.voucher
         return _voucher_out(v.code, "used", result.reward, result.member, v.created_at, v.expires_at, v.used_at)
+
+    @router.post(
+        "/events",
+        status_code=201,
+        response_model=EventOut,
+        openapi_extra=_body_doc(EventIn),
+        responses={
+            200: {"model": EventOut, "description": "This event_id was recorded before: the first result."},
+            **_errors(401, 403, 404, 409, 413, 422),
+        },
+        summary="An earning action of the program done elsewhere (verify = \"api\"); its limits apply",
+    )
+    async def event(request: Request, key: KeyInfo = Depends(require("events:write"))) -> JSONResponse:
+        body = await read_body(request, EventIn)
+        deps = deps_of(request)
+        result = await actions.record_action_event(deps.ctx, body.event_id, body.member, body.action)
+        if not result.duplicate:
+            deps.wake_outbox()
+        out = EventOut(
+            event_id=body.event_id.strip(),
+            member=result.member.code,
+            action=result.action.id,
+            status=result.status,  # type: ignore[arg-type]  # an API event is credited or over_limit
+            points=result.points,
+            balance=result.balance,
+        )
+        return JSONResponse(out.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
 
     return router
 

@@ -123,6 +123,33 @@ DOMAIN_ERRORS: dict[str, tuple[int, str, str | None, Describe]] = {
     "voucher_foreign": (404, "voucher_not_found", "code", lambda e: "This voucher is not from this shop."),
     "voucher_used": (409, "voucher_used", "code", lambda e: "This voucher was used already."),
     "voucher_expired": (410, "voucher_expired", "code", lambda e: "This voucher has expired."),
+    "no_stamp_card": (422, "no_stamp_card", "stamps", lambda e: "The program has no stamp card."),
+    "stamp_cap_reached": (
+        409,
+        "stamp_cap_reached",
+        "stamps",
+        lambda e: "Another stamping of this member passed the day's cap at the same moment; nothing was recorded. "
+        "Send the same request again.",
+    ),
+    "action_unknown": (404, "action_unknown", "action", lambda e: f"No earning action {_q(e, 'action')!r}."),
+    "action_wrong_verification": (
+        422,
+        "action_wrong_verification",
+        "action",
+        lambda e: f"Action {_q(e, 'action')!r} is verified by {_q(e, 'verify')!r}, not by the API.",
+    ),
+    "event_conflict": (
+        409,
+        "event_conflict",
+        "event_id",
+        lambda e: f"Event {_q(e, 'event_id')!r} was recorded before for another member or action.",
+    ),
+    "invalid_event_id": (
+        422,
+        "invalid_event_id",
+        "event_id",
+        lambda e: "event_id must be 1-100 characters.",
+    ),
 }
 
 

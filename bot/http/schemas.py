@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+STAMPS_PER_REQUEST = 100  # a sanity bound; the program's daily cap is the real limit
+
 REF_DESCRIPTION = (
     "Member code (W7K2QF), Telegram user id, @username, or a phone number with +, 00 or a leading 0 "
     "(any digits; without a country code it is read in DEFAULT_REGION)."
@@ -31,11 +33,23 @@ class PurchaseIn(_In):
     member: str = Field(description=REF_DESCRIPTION, examples=["W7K2QF", "+966501234567"])
     amount: str = Field(description="Decimal string or JSON number, currency units.", examples=["120.50"])
     note: str | None = Field(default=None, description="Shown in the member's history (200 characters).")
+    stamps: int | None = Field(
+        default=None,
+        ge=0,
+        le=STAMPS_PER_REQUEST,
+        strict=True,
+        description="Stamps for the program's stamp card with this purchase (SPEC §11). Stamps over the "
+        "member's daily cap are not given (reported as stamps_over_cap); the purchase counts all the same. "
+        "A purchase that waits for a phone (202) carries no stamps.",
+        examples=[1],
+    )
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"order_id": "A-1001", "member": "W7K2QF", "amount": "120.50", "note": "2 lattes"}]
+            "examples": [
+                {"order_id": "A-1001", "member": "W7K2QF", "amount": "120.50", "note": "2 lattes", "stamps": 2}
+            ]
         },
     )
 
@@ -60,6 +74,9 @@ class PurchaseOut(BaseModel):
     member: str = Field(description="The member code.", examples=["W7K2QF"])
     points: int = Field(examples=[120])
     balance: int = Field(examples=[340])
+    stamps: int | None = Field(default=None, description="Stamps given (only when the request had stamps).")
+    stamps_over_cap: int | None = Field(default=None, description="Stamps asked for but over the daily cap.")
+    stamps_on_card: int | None = Field(default=None, description="Stamps on the member's current card now.")
 
 
 class PendingOut(BaseModel):
@@ -104,6 +121,37 @@ class MemberOut(BaseModel):
     tier_index: int = Field(description="0 for the first tier.", examples=[1])
     balance: int = Field(examples=[340])
     joined_at: datetime
+    stamps: int | None = Field(
+        default=None, description="Stamps on the current card; present only when the program has stamp cards."
+    )
+
+
+class EventIn(_In):
+    event_id: str = Field(description="The caller's id of this event; the idempotency key.", examples=["ev-2031"])
+    member: str = Field(description=REF_DESCRIPTION, examples=["W7K2QF"])
+    action: str = Field(description="The id of an `api` earning action of the program.", examples=["review"])
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"event_id": "ev-2031", "member": "W7K2QF", "action": "review"}]},
+    )
+
+    @field_validator("member", "event_id", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> str:
+        return _as_text(value, "value")
+
+
+class EventOut(BaseModel):
+    event_id: str = Field(examples=["ev-2031"])
+    member: str = Field(description="The member code.", examples=["W7K2QF"])
+    action: str = Field(examples=["review"])
+    status: Literal["credited", "over_limit"] = Field(
+        description="credited: the points were paid; over_limit: the action's limit for this period was reached "
+        "before, nothing was paid (the event is kept, and answers the same again)."
+    )
+    points: int = Field(examples=[20])
+    balance: int = Field(examples=[360])
 
 
 class RewardOut(BaseModel):

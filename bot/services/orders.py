@@ -36,6 +36,7 @@ from bot.services.ledger import debit
 from bot.services.members import find_member
 from bot.services.points import NOTE_LIMIT, earn_purchase, purchase_multiplier
 from bot.services.ports import Context, UnitOfWork
+from bot.services.stamps import post_stamps, stamp_card, stamps_left_today
 
 API_ACTOR = 0  # the audit's actor for the shop's systems (Telegram ids are positive)
 
@@ -98,6 +99,9 @@ class PurchaseResult:
     balance: int | None
     pending: bool  # the points wait as a claim (SPEC §9.3)
     replayed: bool  # this order was recorded before: nothing changed
+    stamps: int | None = None  # stamps given with it (None: none were asked for)
+    stamps_over_cap: int | None = None  # asked for but over the member's daily cap
+    stamps_on_card: int | None = None
 
 
 async def record_purchase(
@@ -109,23 +113,34 @@ async def record_purchase(
     amount_text: str,
     note: str | None,
     via: str,
+    stamps: int | None = None,
 ) -> PurchaseResult:
     """A paid order, once per (source, order id); the member is told in Telegram.
 
+    `stamps` (the API's `"stamps": n`) adds stamps to the member's card in the
+    same transaction, under the order's key: as many as the day's cap leaves,
+    the rest reported, never refusing the purchase for them. A purchase that
+    waits for a phone carries no stamps (a claim holds points only).
+
     Raises InvalidAmount / AmountTooLarge (the program's cap), InvalidReference,
-    MemberNotFound, MemberForgotten, AmbiguousMember, InvalidPhone, NoteTooLong
-    and OrderConflict (the order id again with another member or amount).
+    MemberNotFound, MemberForgotten, AmbiguousMember, InvalidPhone, NoteTooLong,
+    OrderConflict (the order id again with another member or amount), NoStampCard
+    (stamps asked for, the program has no stamp card) and StampCapReached (only
+    when another stamping of the same member raced this one past the cap: the
+    whole purchase is rolled back, and the same request again succeeds).
     """
     _check_source(source)
     reference = check_reference(order_id, field="order_id")
     amount = parse_purchase_amount(amount_text, ctx.program.earning)
     note = _check_note(note)
+    if stamps:
+        stamp_card(ctx)  # NoStampCard before anything is written
     now = ctx.now()
     async with ctx.uow() as uow:
         customer = await resolve_customer(ctx, uow, member_ref)
         existing = await uow.orders.get(source, reference)
         if existing is not None:
-            return await _replay(uow, existing, customer, amount)
+            return await _replay(uow, existing, customer, amount, stamps)
         order = await uow.orders.create(
             source=source,
             reference=reference,
@@ -141,13 +156,16 @@ async def record_purchase(
         if order is None:  # the same order, a moment earlier, from another request
             raced = await uow.orders.get(source, reference)
             assert raced is not None
-            return await _replay(uow, raced, customer, amount)
+            return await _replay(uow, raced, customer, amount, stamps)
         member = customer.member
+        given: tuple[int, int, int] | None = None
         if member is not None:
             earned = await earn_purchase(
                 ctx, uow, member, amount, key=order_key(source, reference), now=now, note=note, actor_id=None
             )
             order.points, order.balance_after = earned.points, member.balance
+            if stamps:
+                given = await _stamps_with_purchase(ctx, uow, member, stamps, order_key(source, reference), now)
         else:
             assert customer.phone is not None
             # Fixed now: the base rate, the first tier's multiplier and the campaign running now.
@@ -168,22 +186,48 @@ async def record_purchase(
             points=order.points,
             via=via,
             pending=member is None,
+            **({"stamps": given[0]} if given else {}),
         )
         await uow.commit()
-        return _purchase_result(order, member.code if member else None, replayed=False)
+        return _purchase_result(order, member.code if member else None, replayed=False, stamps=given)
 
 
-async def _replay(uow: UnitOfWork, order: Any, customer: Customer, amount: Decimal) -> PurchaseResult:
+def _stamp_key(order_key_text: str) -> str:
+    return f"{order_key_text}:stamps"
+
+
+async def _stamps_with_purchase(
+    ctx: Context, uow: UnitOfWork, member: Any, asked: int, key: str, now: Any
+) -> tuple[int, int, int]:
+    """(given, over the cap, on the card afterwards) for stamps sent with a purchase."""
+    give = min(asked, await stamps_left_today(ctx, uow, member, now))
+    if give:
+        result = await post_stamps(ctx, uow, member, give, key=_stamp_key(key), now=now)
+        return give, asked - give, result.on_card
+    return 0, asked, int(member.stamps)
+
+
+async def _replay(
+    uow: UnitOfWork, order: Any, customer: Customer, amount: Decimal, stamps: int | None = None
+) -> PurchaseResult:
     claim = await uow.claims.for_order(order.id) if order.member_id is None else None
     same_member = customer.member is not None and order.member_id == customer.member.id
     same_phone = customer.phone is not None and claim is not None and claim.phone == customer.phone
     if order.amount != amount or not (same_member or same_phone):
         raise OrderConflict(order_id=order.reference)
     member = await uow.members.by_id(order.member_id) if order.member_id is not None else None
-    return _purchase_result(order, member.code if member else None, replayed=True)
+    given = None
+    if stamps and member is not None:
+        # What the first call gave; the stamps asked for again are not compared (the order is the key).
+        entry = await uow.stamps.by_key(_stamp_key(order_key(order.source, order.reference)))
+        first = int(entry.delta) if entry is not None else 0
+        given = (first, max(0, stamps - first), int(member.stamps))
+    return _purchase_result(order, member.code if member else None, replayed=True, stamps=given)
 
 
-def _purchase_result(order: Any, member_code: str | None, *, replayed: bool) -> PurchaseResult:
+def _purchase_result(
+    order: Any, member_code: str | None, *, replayed: bool, stamps: tuple[int, int, int] | None = None
+) -> PurchaseResult:
     pending = order.member_id is None
     return PurchaseResult(
         order_id=order.reference,
@@ -191,6 +235,9 @@ def _purchase_result(order: Any, member_code: str | None, *, replayed: bool) -> 
         points=order.points,
         balance=None if pending else order.balance_after,
         pending=pending,
+        stamps=stamps[0] if stamps else None,
+        stamps_over_cap=stamps[1] if stamps else None,
+        stamps_on_card=stamps[2] if stamps else None,
         replayed=replayed,
     )
 

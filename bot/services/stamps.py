@@ -79,6 +79,13 @@ async def stamp(ctx: Context, *, actor_id: int, member_text: str, count_text: st
         return result
 
 
+async def stamps_left_today(ctx: Context, uow: UnitOfWork, member: Any, now: datetime) -> int:
+    """How many stamps the member may still get today (merchant day)."""
+    spec = stamp_card(ctx)
+    start, end = day_bounds(now, ctx.zone)
+    return max(0, spec.max_per_day - await uow.stamps.given_since(member.id, start, end))
+
+
 async def post_stamps(
     ctx: Context, uow: UnitOfWork, member: Any, count: int, *, key: str, now: datetime, actor_id: int | None = None,
     notify: bool = True,
