@@ -24,12 +24,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
-from bot.config import ConfigError, Settings, require_erasure_key, require_token
+from bot.config import ConfigError, Settings, require_token
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps, TelegramWebhook
 from bot.http.server import HttpServer
 from bot.metrics import Metrics
 from bot.domain.phones import region_for_currency
+from bot.domain.privacy import erasure_key as derive_erasure_key
 from bot.domain.program import Program, load_program
 from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
@@ -79,9 +80,10 @@ class AppContext:
         return self.settings.default_region or region_for_currency(self.program.currency)
 
     @property
-    def erasure_key(self) -> bytes:
-        """The HMAC key of `former_members` (ERASURE_KEY, else derived from BOT_TOKEN)."""
-        return require_erasure_key(self.settings)
+    def erasure_key(self) -> bytes | None:
+        """The HMAC key of `former_members` (ERASURE_KEY, else derived from BOT_TOKEN);
+        None without both (e.g. `wafa run-job` with neither set)."""
+        return derive_erasure_key(self.settings.erasure_key, self.settings.bot_token)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.db.uow(readonly=readonly)

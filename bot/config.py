@@ -177,15 +177,6 @@ def require_token(settings: Settings) -> str:
     return settings.bot_token
 
 
-def require_erasure_key(settings: Settings) -> bytes:
-    from bot.domain.privacy import erasure_key
-
-    key = erasure_key(settings.erasure_key, settings.bot_token)
-    if key is None:
-        raise ConfigError("ERASURE_KEY: needed (or BOT_TOKEN) to recognise members who rejoin after /forget")
-    return key
-
-
 def require_webhook(settings: Settings) -> tuple[str, str]:
     """`wafa webhook` needs its URL, a secret (anyone who finds the URL could post
     updates otherwise) and an HTTP port."""

@@ -130,8 +130,11 @@ async def run_birthdays(ctx: Context, day: date | None = None) -> BirthdayRun:
         async with ctx.uow() as uow:
             chunk = rows[start : start + CHUNK]
             # A membership erased with /forget that already had this year's bonus counts too (SPEC §7).
-            keys = {r.id: former_key(ctx.erasure_key, r.telegram_id) for r in chunk if r.telegram_id is not None}
-            formers = await uow.privacy.formers(list(keys.values())) if bonus else {}
+            secret = ctx.erasure_key
+            keys = {
+                r.id: former_key(secret, r.telegram_id) for r in chunk if r.telegram_id is not None and secret and bonus
+            }
+            formers = await uow.privacy.formers(list(keys.values()))
             for row in chunk:
                 former = formers.get(keys.get(row.id, ""))
                 # One bonus per member per BONUS_GAP_DAYS, whatever the calendars say.

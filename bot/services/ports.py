@@ -65,8 +65,8 @@ class Context(Protocol):
         ...
 
     @property
-    def erasure_key(self) -> bytes:
-        """The key of the hash that recognises a former member (SPEC §7)."""
+    def erasure_key(self) -> bytes | None:
+        """The key of the hash that recognises a former member (SPEC §7); None if unconfigured."""
         ...
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...

@@ -111,6 +111,7 @@ async def forget_member(ctx: Context, telegram_id: int, *, token: str) -> int:
         await remember_former(ctx, uow, member, now=now)
         for erase in ERASERS:
             await erase(uow, member, now)
+        await uow.privacy.rewrite_keys(member.id, telegram_id)
         await uow.privacy.erase_messages(member.id, telegram_id, personal)
         await uow.privacy.erase_audit(member.id, telegram_id, personal)
         await uow.privacy.erase_ledger_notes(member.id)
@@ -134,8 +135,11 @@ async def _personal_values(uow: UnitOfWork, member: Any) -> tuple[str, ...]:
 async def remember_former(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> None:
     """Keep a keyed hash of the Telegram id and which one-time bonuses this
     membership earned, so that rejoining earns none of them again (SPEC §7)."""
+    key = ctx.erasure_key
+    if key is None:  # the bot always has BOT_TOKEN; only a misconfigured tool gets here
+        raise RuntimeError("ERASURE_KEY or BOT_TOKEN is needed to erase a member")
     await uow.privacy.remember_former(
-        former_key(ctx.erasure_key, member.telegram_id),
+        former_key(key, member.telegram_id),
         signup_bonus=await uow.privacy.last_credit_at(member.id, Kind.SIGNUP) is not None,
         referred=member.referrer_id is not None,
         birthday_bonus_at=await uow.privacy.last_credit_at(member.id, Kind.BIRTHDAY),
@@ -145,7 +149,8 @@ async def remember_former(ctx: Context, uow: UnitOfWork, member: Any, *, now: da
 
 async def former_membership(ctx: Context, uow: UnitOfWork, telegram_id: int) -> Any | None:
     """What an earlier, erased membership of this Telegram user earned (None: never a member)."""
-    return await uow.privacy.former(former_key(ctx.erasure_key, telegram_id))
+    key = ctx.erasure_key
+    return None if key is None else await uow.privacy.former(former_key(key, telegram_id))
 
 
 async def offer_forget(ctx: Context, member: Any) -> str:

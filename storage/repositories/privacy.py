@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -8,16 +9,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import DeliveryStatus
 from storage.models import (
+    ActionClaim,
     ActionToken,
     AuditEntry,
     FormerMember,
     LedgerEntry,
     OutboxMessage,
+    StampEntry,
+    Survey,
 )
 
 # Payload fields of messages *about* a member that carry their words or names.
 PERSONAL_FIELDS = frozenset({"name", "member_name", "friend", "comment", "first_name", "last_name", "username", "phone"})
 ERASED = "the member erased their data"
+# Tables whose unique keys may carry the member's chat id, and that key column.
+_KEYED: list[tuple[Any, str]] = [
+    (LedgerEntry, "idempotency_key"), (Survey, "key"), (OutboxMessage, "key"), (ActionClaim, "key"),
+    (StampEntry, "idempotency_key"),
+]
 
 
 def scrub(value: Any, personal: tuple[str, ...]) -> Any:
@@ -104,6 +113,19 @@ class PrivacyRepository:
             .values(note=None)
             .execution_options(synchronize_session=False)
         )
+
+    async def rewrite_keys(self, member_id: int, telegram_id: int) -> None:
+        """Idempotency keys of the member's own typed commands hold their chat id
+        (`feedback:<chat>:<message>`): it becomes `f<member id>`, unique as before."""
+        pattern = re.compile(rf"(?<=:){telegram_id}(?=:|$)")
+        anonymous = f"f{member_id}"
+        for model, column in _KEYED:
+            rows = await self.session.scalars(
+                select(model).where(model.member_id == member_id, getattr(model, column).contains(str(telegram_id)))
+            )
+            for row in rows:
+                setattr(row, column, pattern.sub(anonymous, getattr(row, column)))
+        await self.session.flush()
 
     async def drop_tokens(self, telegram_id: int) -> None:
         await self.session.execute(delete(ActionToken).where(ActionToken.telegram_id == telegram_id))

@@ -65,7 +65,7 @@ async def test_forget_and_rejoin_by_the_same_link_farms_nothing(chat: Chat, app:
     await forget(chat, ZORA)
     async with app.ctx.uow() as uow:
         [former] = (await uow.session.scalars(select(FormerMember))).all()
-    assert former.key_hash == former_key(app.ctx.erasure_key, ZORA.id) and former.signup_bonus and former.referred
+    assert app.ctx.erasure_key is not None and former.key_hash == former_key(app.ctx.erasure_key, ZORA.id) and former.signup_bonus and former.referred
 
     for _round in range(2):  # the same link again, and again after a second /forget
         welcome = await chat.reply_text(ZORA, f"/start ref-{emma.code}")
@@ -146,6 +146,10 @@ async def test_forget_leaves_no_name_or_comment_in_the_outbox_audit_or_database_
     for secret in secrets:
         assert secret not in text, secret
     assert str(ZORA.id) not in repr([(m.chat_id, a.actor_id) for m in outbox for a in audit])
+    async with app.ctx.uow() as uow:
+        keys = [*(await uow.session.scalars(select(LedgerEntry.idempotency_key))).all(),
+                *(await uow.session.scalars(select(Survey.key))).all(), *(m.key for m in outbox)]
+    assert not [k for k in keys if f":{ZORA.id}:" in k or k.endswith(f":{ZORA.id}")], keys
     assert not [m for m in outbox if m.status == "pending" and (m.member_id == zora.id or m.subject_id == zora.id)]
     # Rows about her to others are kept, anonymous: the owner's alert still has its score.
     alerts = [m for m in outbox if m.kind == "survey_alert"]
