@@ -26,6 +26,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import ConfigError, Settings, require_token
 from bot.domain.phones import region_for_currency
+from bot.domain.privacy import erasure_key as derive_erasure_key
 from bot.domain.program import Program, load_program
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps, TelegramWebhook
@@ -79,8 +80,18 @@ class AppContext:
         """DEFAULT_REGION, else the country of the program's currency (SAR → SA), else none."""
         return self.settings.default_region or region_for_currency(self.program.currency)
 
+    @property
+    def erasure_key(self) -> bytes | None:
+        """The HMAC key of `former_members` (ERASURE_KEY, else derived from BOT_TOKEN);
+        None without both (e.g. `wafa run-job` with neither set)."""
+        return derive_erasure_key(self.settings.erasure_key, self.settings.bot_token)
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.db.uow(readonly=readonly)
+
+    async def after_erasure(self) -> None:
+        """Erased values must not linger in the database file (SQLite: WAL checkpoint)."""
+        await self.db.scrub()
 
     def now(self) -> datetime:
         return self.clock()

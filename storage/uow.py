@@ -9,7 +9,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import READONLY
+from storage.engine import READONLY, scrub
 from storage.repositories.actions import ActionRepository
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audiences import AudienceRepository
@@ -134,6 +134,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def scrub(self) -> None:
+        """After an erasure: the database file keeps none of the erased bytes (SQLite)."""
+        await scrub(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

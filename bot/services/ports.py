@@ -72,7 +72,16 @@ class Context(Protocol):
         """DEFAULT_REGION: where phone numbers written without a country code are read."""
         ...
 
+    @property
+    def erasure_key(self) -> bytes | None:
+        """The key of the hash that recognises a former member (SPEC §7); None if unconfigured."""
+        ...
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    async def after_erasure(self) -> None:
+        """Called after /forget committed: make the database drop the erased bytes."""
+        ...
 
     def now(self) -> datetime: ...
 

@@ -218,6 +218,7 @@ async def _alert(
             key=f"survey_alert:{survey.id}:{chat_id}" + (":comment" if late else ""),
             chat_id=chat_id,
             member_id=person.id if person is not None else None,
+            subject_id=survey.member_id,
             kind="survey_alert",
             payload=payload,
             now=now,

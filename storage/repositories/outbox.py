@@ -31,6 +31,7 @@ class OutboxRepository:
         now: datetime,
         category: str = "service",
         member_id: int | None = None,
+        subject_id: int | None = None,
         not_before: datetime | None = None,
         batch: str | None = None,
     ) -> bool:
@@ -39,6 +40,7 @@ class OutboxRepository:
             "key": key,
             "chat_id": chat_id,
             "member_id": member_id,
+            "subject_id": subject_id,
             "kind": kind,
             "payload": payload,
             "category": category,
@@ -50,6 +52,21 @@ class OutboxRepository:
         }
         stmt = insert_ignoring_conflicts(self.session, OutboxMessage, values).returning(OutboxMessage.id)
         return await self.session.scalar(stmt) is not None
+
+    async def set_payload(self, key: str, payload: dict[str, Any]) -> None:
+        """Rewrite the payload of a row still waiting (in the transaction that queued it)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def discard(self, key: str) -> None:
+        """Drop a row queued in this transaction that turned out not to be needed."""
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+        )
 
     async def due_rows(self, *, now: datetime, limit: int) -> list[tuple[int, int]]:
         """(id, chat_id) of pending rows whose time has come, oldest first."""
@@ -141,6 +158,7 @@ class OutboxRepository:
         values = [
             {
                 "member_id": None,
+                "subject_id": None,
                 "batch": None,
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,

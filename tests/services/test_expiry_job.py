@@ -31,7 +31,7 @@ async def join(app: App, telegram_id: int, lang: str = "en") -> int:
 async def buy(app: App, member_id: int, amount: int, key: str) -> points.Award:
     async with app.ctx.uow() as uow:
         code = (await uow.members.by_id(member_id)).code
-    return await points.award_purchase(app.ctx, actor_id=1, member_text=code, amount_text=str(amount), note=None, key=key)
+    return await points.award_purchase(app.ctx, actor_id=999, member_text=code, amount_text=str(amount), note=None, key=key)
 
 
 async def spend(app: App, member_id: int, amount: int, key: str) -> None:

@@ -99,6 +99,14 @@ def _invalid_user_id(error: DomainError, fmt: Fmt) -> str:
     )
 
 
+@describes("never_opened_bot")
+def _never_opened(error: DomainError, fmt: Fmt) -> str:
+    return _(
+        "User {id} has never opened this bot, so I cannot message them. Ask them to send /start to the bot, "
+        "then add them again. Nothing was changed."
+    ).format(id=fmt.code(str(error.details["telegram_id"])))
+
+
 @describes("staff_is_owner")
 def _staff_is_owner(error: DomainError, fmt: Fmt) -> str:
     return _("That person is an owner (ADMIN_IDS) and can already do everything.")
