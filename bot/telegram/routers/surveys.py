@@ -209,29 +209,6 @@ def trigger_text(trigger: str) -> str:
     return _("with /feedback")
 
 
-@notice("survey_alert")
-def _survey_alert(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
-    """To the owner and staff: a detractor or an unhappy CSAT, with what they need to follow up."""
-    who = (esc(payload.get("name") or "") or _("(no name)")) + " " + fmt.code(payload["code"])
-    score = score_text(payload["kind"], int(payload["score"]), fmt)
-    survey = _("NPS") if payload["kind"] == SurveyKind.NPS else _("satisfaction (CSAT)")
-    comment_text = payload.get("comment")
-    if payload.get("late_comment"):
-        lines = [_("💬 {member} added a comment to their score of {score}:").format(member=who, score=score)]
-    else:
-        lines = [
-            _("⚠️ Unhappy customer: {member}").format(member=who),
-            _("Score: {score} ({survey}, {trigger}).").format(
-                score=score, survey=survey, trigger=trigger_text(payload["trigger"])
-            ),
-        ]
-    lines.append(f"“{esc(comment_text)}”" if comment_text else _("No comment."))
-    lines.append(
-        _("Reach out to them soon: {command}").format(command=f"<code>/member {esc(payload['code'])}</code>")
-    )
-    return Outgoing("\n".join(lines))
-
-
 def create_router() -> Router:
     router = Router(name="surveys")
     router.message.register(start_feedback, Command("feedback"))
