@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.domain.program import Program, Recovery
 from bot.jobs import run_job
+from bot.services.rewards import seed_rewards
 from standin import BotAPIStandIn, BotMessage
 from storage.models import AuditEntry, LedgerEntry, OutboxMessage, RecoveryCase, Voucher
 from tests.handlers.test_core_flow import member_of
@@ -94,6 +95,7 @@ async def test_two_staff_racing_on_goodwill_pay_once_and_both_alerts_show_who(ch
 async def test_apology_voucher_and_resolved_then_the_member_is_asked_a_week_later(
     chat: Chat, app: App, clock: FakeClock
 ) -> None:
+    await seed_rewards(app.ctx)
     await add_cashier(chat, app)
     await owner_opens_the_chat(chat)
     owner, _cashier = await detractor_alert(chat, app, EMMA, "1")

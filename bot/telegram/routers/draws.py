@@ -34,6 +34,10 @@ from bot.telegram.reward_text import reward_name
 from bot.telegram.routers.stamps import voucher_lines
 
 
+# Each language's example in its own script, outside the catalogs (no catalog mixes scripts).
+NAME_EXAMPLE = "en: Spring draw\nar: سحب الربيع\nfa: قرعه\u200cکشی بهار"
+
+
 class DrawForm(StatesGroup):
     name = State()
     window = State()
@@ -75,10 +79,11 @@ def prizes_text(names: list[dict[str, str]], fmt: Fmt) -> str:
 async def start_draw(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(DrawForm.name)
-    await message.answer(_(
-        "🎟 A new prize draw. What is it called? Send one name for every language, or one line per language:\n"
-        "en: Spring draw\nar: سحب الربيع\nfa: قرعه‌کشی بهار\n(/cancel to stop)"
-    ))
+    await message.answer("\n".join([
+        _("🎟 A new prize draw. What is it called? Send one name for every language, or one line per language:"),
+        NAME_EXAMPLE,
+        _("(/cancel to stop)"),
+    ]))
 
 
 async def got_name(message: Message, state: FSMContext) -> None:
@@ -150,7 +155,7 @@ async def got_winners(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -
     await state.update_data(token=token)
     await state.set_state(DrawForm.confirm)
     lines = [
-        _("🎟 <b>{name}</b>").format(name=fmt.name(data["names"])),
+        f"🎟 <b>{fmt.name(data['names'])}</b>",
         _("Entries: from {start} until {end}, {rule}.").format(
             start=moment(fmt, datetime.fromisoformat(data["opens_at"]), ctx.zone),
             end=moment(fmt, datetime.fromisoformat(data["closes_at"]), ctx.zone),

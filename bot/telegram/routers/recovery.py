@@ -136,7 +136,7 @@ def case_keyboard(case: dict[str, Any], fmt: Fmt) -> InlineKeyboardMarkup | None
         buttons.append((_("🙏 Apologise"), CaseAction(id=case_id, a=Action.APOLOGY).pack()))
     offer = int(case.get("goodwill_offer") or 0)
     if offer and not case.get("goodwill"):
-        buttons.append((_("💐 +{points}").format(points=fmt.points(offer)), CaseAction(id=case_id, a=Action.GOODWILL).pack()))
+        buttons.append((f"💐 +{fmt.points(offer)}", CaseAction(id=case_id, a=Action.GOODWILL).pack()))
     if not case.get("voucher_code"):
         buttons.append((_("🎟 Voucher"), CaseAction(id=case_id, a=Action.VOUCHER).pack()))
     buttons.append((_("✅ Resolved"), CaseAction(id=case_id, a=Action.RESOLVED).pack()))
