@@ -143,7 +143,7 @@ def parse_segment(text: str, tier_names: Sequence[dict[str, str]]) -> dict[str, 
                 return {"kind": "inactive", "days": number}
             raise UnknownSegment(text=text)
     for index, names in enumerate(tier_names):
-        if word in {name.strip().lower() for name in names.values()}:
+        if word in {to_latin(name).strip().lower() for name in names.values()}:
             return {"kind": "tier", "tier": index}
     raise UnknownSegment(text=text)
 
