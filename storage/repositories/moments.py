@@ -169,6 +169,27 @@ class RecoveryRepository:
         stmt = select(RecoveryCase).where(RecoveryCase.member_id == member_id).order_by(RecoveryCase.id)
         return list(await self.session.scalars(stmt))
 
+    EXPORT_COLUMNS = (
+        "id", "created_at", "member_code", "survey_id", "handled_by", "handled_at", "apologised_at",
+        "goodwill_points", "voucher", "resolved_at", "followup_asked_at", "outcome", "comment", "outcome_at",
+    )
+
+    async def export_page(self, after_id: int, limit: int) -> list[Any]:
+        stmt = (
+            select(
+                RecoveryCase.id, RecoveryCase.created_at, Member.code, RecoveryCase.survey_id,
+                RecoveryCase.handled_by, RecoveryCase.handled_at, RecoveryCase.apologised_at,
+                RecoveryCase.goodwill_points, Voucher.code, RecoveryCase.resolved_at, RecoveryCase.followup_asked_at,
+                RecoveryCase.outcome, RecoveryCase.outcome_comment, RecoveryCase.outcome_at,
+            )
+            .join(Member, Member.id == RecoveryCase.member_id)
+            .outerjoin(Voucher, Voucher.id == RecoveryCase.voucher_id)
+            .where(RecoveryCase.id > after_id)
+            .order_by(RecoveryCase.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())
+
     async def erase_comments(self, member_id: int) -> None:
         await self.session.execute(
             update(RecoveryCase).where(RecoveryCase.member_id == member_id).values(outcome_comment=None)
@@ -213,6 +234,23 @@ class SurpriseRepository:
             .outerjoin(Voucher, Voucher.id == SurpriseGift.voucher_id)
             .where(SurpriseGift.member_id == member_id)
             .order_by(SurpriseGift.id)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    EXPORT_COLUMNS = ("id", "created_at", "surprise_id", "member_code", "points", "voucher", "seed")
+
+    async def export_page(self, after_id: int, limit: int) -> list[Any]:
+        stmt = (
+            select(
+                SurpriseGift.id, SurpriseGift.created_at, SurpriseGift.surprise_id, Member.code, SurpriseGift.points,
+                Voucher.code, Surprise.seed,
+            )
+            .join(Member, Member.id == SurpriseGift.member_id)
+            .join(Surprise, Surprise.id == SurpriseGift.surprise_id)
+            .outerjoin(Voucher, Voucher.id == SurpriseGift.voucher_id)
+            .where(SurpriseGift.id > after_id)
+            .order_by(SurpriseGift.id)
+            .limit(limit)
         )
         return list((await self.session.execute(stmt)).all())
 
@@ -317,6 +355,26 @@ class DrawRepository:
             select(func.coalesce(func.sum(DrawEntry.tickets), 0)).where(DrawEntry.draw_id == draw_id)
         )
         return int(value or 0)
+
+    EXPORT_COLUMNS = (
+        "id", "created_at", "draw_id", "purchase_entry_id", "member_code", "tickets", "won_rank", "voucher",
+    )
+
+    async def export_page(self, after_id: int, limit: int) -> list[Any]:
+        stmt = (
+            select(
+                DrawEntry.id, DrawEntry.created_at, DrawEntry.draw_id, DrawEntry.ledger_entry_id, Member.code,
+                DrawEntry.tickets, DrawWinner.rank, Voucher.code,
+            )
+            .join(Member, Member.id == DrawEntry.member_id)
+            .outerjoin(DrawWinner, and_(DrawWinner.draw_id == DrawEntry.draw_id,
+                                        DrawWinner.member_id == DrawEntry.member_id))
+            .outerjoin(Voucher, Voucher.id == DrawWinner.voucher_id)
+            .where(DrawEntry.id > after_id)
+            .order_by(DrawEntry.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())
 
     async def add_winner(self, **values: Any) -> None:
         self.session.add(DrawWinner(**values))

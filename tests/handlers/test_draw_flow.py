@@ -6,6 +6,7 @@ entrants than winners, a winner who blocked the bot, /forget during a draw."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -127,6 +128,13 @@ async def test_a_whole_draw_across_a_week(chat: Chat, app: App, clock: FakeClock
     assert hashlib.sha256(public["seed"].encode()).hexdigest() == public["commitment"]
     assert outsider_winners(public["seed"], public["entries"], public["winners"]) == public["result"]
     assert {a.action for a in await rows(app, AuditEntry)} >= {"draw_open", "draw_close"}
+    # The member's copy of their data and the owner's export have it too.
+    mine = json.loads((await chat.say(EMMA, "/mydata"))[-1].document.decode("utf-8"))  # type: ignore[union-attr]
+    assert mine["prize_draws"]["entries"] == [{"draw": draw.id, "tickets": 2}]
+    assert mine["prize_draws"]["wins"][0]["draw"] == draw.id
+    documents = [m for m in await chat.say(OWNER, "/export") if m.kind == "document"]
+    [entries_csv] = [m for m in documents if m.filename and m.filename.startswith("wafa-draw_entries-")]
+    assert "purchase_entry_id" in entries_csv.document.decode("utf-8-sig")  # type: ignore[union-attr]
 
 
 async def test_tampering_with_a_closed_draw_is_caught_by_verify(chat: Chat, app: App, clock: FakeClock) -> None:

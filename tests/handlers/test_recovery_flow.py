@@ -4,6 +4,7 @@ goodwill points against the monthly budget, a voucher, "resolved", and the membe
 from __future__ import annotations
 
 import asyncio
+import json
 
 from sqlalchemy import func, select
 
@@ -143,6 +144,11 @@ async def test_apology_voucher_and_resolved_then_the_member_is_asked_a_week_late
     assert "Made right? 1 asked · 1 answered · recovered 100%" in stats
     actions = [a.action for a in await rows(app, AuditEntry) if a.action.startswith("recovery_")]
     assert actions == ["recovery_apology", "recovery_voucher", "recovery_resolved"]
+    mine = json.loads((await chat.say(EMMA, "/mydata"))[-1].document.decode("utf-8"))  # type: ignore[union-attr]
+    assert mine["service_recovery"][0]["outcome"] == "yes"
+    documents = [m for m in await chat.say(OWNER, "/export") if m.kind == "document"]
+    [cases] = [m for m in documents if m.filename and m.filename.startswith("wafa-recovery-")]
+    assert "Thanks, all good now" in cases.document.decode("utf-8-sig")  # type: ignore[union-attr]
 
 
 async def test_an_exhausted_budget_gives_nothing_and_says_so(db_url: str, standin: BotAPIStandIn, clock: FakeClock) -> None:

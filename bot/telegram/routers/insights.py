@@ -284,7 +284,8 @@ async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fm
 
 TABLE_NAMES = {
     "members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers"),
-    "stamps": lambda: _("Stamp ledger"),
+    "stamps": lambda: _("Stamp ledger"), "recovery": lambda: _("Service recovery cases"),
+    "surprises": lambda: _("Surprise gifts"), "draw_entries": lambda: _("Prize draw entries"),
 }
 
 
