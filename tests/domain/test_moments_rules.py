@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -88,7 +88,7 @@ def test_entry_rules() -> None:
 
 def test_windows_names_and_winners() -> None:
     zone = ZoneInfo("Asia/Tehran")
-    now = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     assert parse_window("7d", now, zone) == (now, now + timedelta(days=7))
     assert parse_window("۴۸h", now, zone) == (now, now + timedelta(hours=48))
     opens, closes = parse_window("2026-03-20", now, zone)

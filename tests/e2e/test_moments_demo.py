@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ async def test_recovery_and_a_verified_draw_in_the_demo(tmp_path: Path) -> None:
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         cwd=tmp_path, env=_env(),
     )
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     demo = Demo(process)
     try:
         # A detractor: the owner (who has opened the chat) gets the alert with its buttons.
@@ -80,10 +79,11 @@ async def test_recovery_and_a_verified_draw_in_the_demo(tmp_path: Path) -> None:
     finally:
         code = await demo.close()
     assert code == 0, "\n".join(demo.lines[-40:])
-    verified = subprocess.run(
-        [sys.executable, "-m", "bot", "draw", "verify", "1"], capture_output=True, text=True, cwd=tmp_path,
-        env={**_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}, timeout=120,
+    verify = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "draw", "verify", "1", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, cwd=tmp_path, env={**_env(), "DATABASE_URL": f"sqlite+aiosqlite:///{database}"},
     )
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "sha256(seed) matches the published commitment" in verified.stdout
-    assert "draw 1: OK, the result matches" in verified.stdout
+    output = (await asyncio.wait_for(verify.communicate(), 120))[0].decode()
+    assert verify.returncode == 0, output
+    assert "sha256(seed) matches the published commitment" in output
+    assert "draw 1: OK, the result matches" in output

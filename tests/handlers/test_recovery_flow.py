@@ -15,7 +15,13 @@ from bot.services.rewards import seed_rewards
 from standin import BotAPIStandIn, BotMessage
 from storage.models import AuditEntry, LedgerEntry, OutboxMessage, RecoveryCase, Voucher
 from tests.handlers.test_core_flow import member_of
-from tests.handlers.test_survey_flow import add_cashier, answer, button, owner_opens_the_chat, rows
+from tests.handlers.test_survey_flow import (
+    add_cashier,
+    answer,
+    button,
+    owner_opens_the_chat,
+    rows,
+)
 from tests.support import CASHIER, EMMA, OWNER, SARA, Chat, FakeClock, Person, make_app
 
 

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.domain.draws import pick
-from bot.domain.program import Program, Surprise as SurpriseRules
+from bot.domain.program import Program
+from bot.domain.program import Surprise as SurpriseRules
 from bot.services.rewards import seed_rewards
 from standin import BotAPIStandIn
 from storage.models import AuditEntry, LedgerEntry, Surprise, SurpriseGift, Voucher

@@ -17,11 +17,23 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.domain.draws import PER_AMOUNT, PER_PURCHASE, parse_names, parse_unit, parse_window, parse_winners
+from bot.domain.draws import (
+    PER_AMOUNT,
+    PER_PURCHASE,
+    parse_names,
+    parse_unit,
+    parse_window,
+    parse_winners,
+)
 from bot.domain.errors import DomainError
 from bot.services import draws
 from bot.telegram.edits import replace_message
@@ -32,7 +44,6 @@ from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
 from bot.telegram.reward_text import reward_name
 from bot.telegram.routers.stamps import voucher_lines
-
 
 # Each language's example in its own script, outside the catalogs (no catalog mixes scripts).
 NAME_EXAMPLE = "en: Spring draw\nar: سحب الربيع\nfa: قرعه\u200cکشی بهار"
