@@ -1,4 +1,4 @@
-"""`wafa` command line (SPEC §2, §9.1): run | webhook | demo | migrate | run-job | backup | apikey."""
+"""`wafa` command line (SPEC §2, §9.1, §11): run | webhook | demo | migrate | run-job | backup | apikey | draw."""
 from __future__ import annotations
 
 import argparse
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("migrate", help="apply database migrations")
     job = commands.add_parser("run-job", help="run one scheduled job now")
-    job.add_argument("name", help="birthdays | winback | expiry | surveys | outbox")
+    job.add_argument("name", help="birthdays | winback | expiry | surveys | outbox | recovery | draws | …")
     job.add_argument("--date", type=_iso_date, help="run as if today were YYYY-MM-DD (merchant time)")
     backup = commands.add_parser("backup", help="consistent copy of the database while the bot runs")
     backup.add_argument("path", type=Path)
@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="the keys: name, prefix, scopes, created, last used, revoked")
     revoke = keys.add_parser("revoke", help="stop a key from working, at once")
     revoke.add_argument("name")
+    draw = commands.add_parser("draw", help="prize draws: verify a result, or print what anyone can check it with")
+    draw_commands = draw.add_subparsers(dest="draw_command", required=True, metavar="ACTION")
+    verify = draw_commands.add_parser("verify", help="recompute a closed draw from its seed and entries")
+    verify.add_argument("id", type=int)
+    publish = draw_commands.add_parser("publish", help="the draw's commitment, seed (once closed), entries and result as JSON")
+    publish.add_argument("id", type=int)
     return parser
 
 
@@ -207,6 +213,36 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _draw(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.app import App
+    from bot.domain.draws import DrawNotFound
+    from bot.services import draws
+
+    app = App(settings)
+    try:
+        await app.prepare_database()
+        try:
+            if args.draw_command == "publish":
+                print(json.dumps(await draws.published(app.ctx, args.id), ensure_ascii=False, indent=2))
+                return 0
+            result = await draws.verify(app.ctx, args.id)
+        except DrawNotFound:
+            print(f"wafa: there is no draw {args.id}", file=sys.stderr)
+            return 1
+    finally:
+        await app.close()
+    if result.status != "closed":
+        print(f"draw {result.draw_id}: still open; commitment {result.commitment} (the seed is revealed at the close)")
+        return 1
+    print(f"draw {result.draw_id}: seed {result.seed}")
+    print(f"  sha256(seed) {'matches' if result.commitment_ok else 'DOES NOT MATCH'} the published commitment {result.commitment}")
+    print(f"  {result.tickets} entries; winning entries recomputed {result.expected}, recorded {result.recorded}")
+    print(f"draw {result.draw_id}: {'OK, the result matches' if result.ok else 'MISMATCH: the result does not match'}")
+    return 0 if result.ok else 1
+
+
 _ACTIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": _run,
     "webhook": _webhook,
@@ -214,4 +250,5 @@ _ACTIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "run-job": _run_job,
     "backup": _backup,
     "apikey": _apikey,
+    "draw": _draw,
 }

@@ -110,6 +110,24 @@ async def anniversaries(app: Any, day: date | None) -> str:
     return f"{report.day.isoformat()}: {report.granted} anniversary milestone(s) given, {report.already} already given"
 
 
+async def recovery_followups(app: Any, day: date | None) -> str:
+    """Ask members whose alert was acted on `recovery.followup_days` ago whether it was made right."""
+    from bot.services.recovery import run_followups
+
+    asked = await run_followups(app.ctx, day)
+    _wake_sender(app)
+    return f"asked {asked} member(s) whether we made it right"
+
+
+async def prize_draws(app: Any, day: date | None) -> str:
+    """Announce prize draws whose window started; close those whose window ended and draw winners."""
+    from bot.services.draws import run_draws
+
+    report = await run_draws(app.ctx, day)
+    _wake_sender(app)
+    return str(report)
+
+
 JOBS: dict[str, Job] = {
     "outbox": Job(deliver_outbox, None, "send what is due in the outbox"),
     "expiry": Job(expiry, {"hour": 9, "minute": 30}, "expire vouchers and points, remind, review tiers"),
@@ -118,6 +136,8 @@ JOBS: dict[str, Job] = {
     "surveys": Job(survey_followups, {"minute": "*/15"}, "ask for NPS a few hours after a purchase; overdue alerts"),
     "stamps": Job(lapse_stamps, {"hour": 9, "minute": 40}, "stamps older than stamps.expiry_days lapse"),
     "anniversaries": Job(anniversaries, {"hour": 10, "minute": 30}, "membership anniversary milestones, 10:30"),
+    "recovery": Job(recovery_followups, {"minute": 20}, "ask \"did we make it right?\" a week after a recovery"),
+    "draws": Job(prize_draws, {"minute": "*/5"}, "open and close prize draws, draw the winners"),
 }
 
 

@@ -168,6 +168,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Telegram's id of the message once sent: what an alert's later edit changes.
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class FormerMember(Base):
@@ -598,3 +600,137 @@ class MemberGrant(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- moments that win customers back: recovery, surprises, prize draws (issue 15) ----------
+class RecoveryCase(Base):
+    """What staff did about one unhappy customer's alert (one row per alerted survey).
+
+    `handled_by` is set once, by a guarded UPDATE: the first staff member to act
+    owns the case; each action column is likewise written once.
+    """
+
+    __tablename__ = "recovery_cases"
+    __table_args__ = (
+        Index("ix_recovery_cases_created_at", "created_at"),
+        Index("ix_recovery_cases_followup", "followup_asked_at", "handled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_by: Mapped[int | None] = mapped_column(BigInteger)  # Telegram id of the first to act
+    handler_name: Mapped[str | None] = mapped_column(String(128))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    apologised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    goodwill_points: Mapped[int | None] = mapped_column(Integer)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(4))  # yes | no
+    outcome_comment: Mapped[str | None] = mapped_column(String(1000))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Budget(Base):
+    """Points given from a monthly budget (goodwill, surprises): moved by a guarded UPDATE."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (CheckConstraint("used >= 0", name="used_not_negative"),)
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # merchant month, 2026-03
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Surprise(Base):
+    """One /surprise: who could get it, the recorded seed, who got it."""
+
+    __tablename__ = "surprises"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # the confirm button's one-time token
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON)
+    count: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
+    seed: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[list[int]] = mapped_column(JSON)  # member ids, ascending: the list the seed picks from
+    chosen: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurpriseGift(Base):
+    __tablename__ = "surprise_gifts"
+    __table_args__ = (UniqueConstraint("surprise_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    surprise_id: Mapped[int] = mapped_column(ForeignKey("surprises.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Draw(Base):
+    """A prize draw (SPEC §11). status: open → closed. The seed stays secret until closed."""
+
+    __tablename__ = "draws"
+    __table_args__ = (
+        CheckConstraint("winners > 0", name="winners_positive"),
+        Index("ix_draws_status_closes_at", "status", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # the confirm button's one-time token
+    name: Mapped[dict[str, str]] = mapped_column(JSON)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rule: Mapped[str] = mapped_column(String(8))  # purchase | amount
+    unit: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # amount: one entry per this much spent
+    prizes: Mapped[list[int]] = mapped_column(JSON)  # reward ids: winner n gets prizes[min(n, len - 1)]
+    winners: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    owner_lang: Mapped[str] = mapped_column(String(2))
+    rules_confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tickets: Mapped[int | None] = mapped_column(Integer)  # at the close
+    result: Mapped[list[int] | None] = mapped_column(JSON)  # winning ticket numbers, in the order drawn
+
+
+class DrawEntry(Base):
+    """Entries one purchase (a ledger entry) earned in a draw; the ledger entry id fixes the order."""
+
+    __tablename__ = "draw_entries"
+    __table_args__ = (
+        UniqueConstraint("draw_id", "ledger_entry_id"),
+        CheckConstraint("tickets > 0", name="tickets_positive"),
+        Index("ix_draw_entries_member_id", "member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    tickets: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DrawWinner(Base):
+    __tablename__ = "draw_winners"
+    __table_args__ = (UniqueConstraint("draw_id", "member_id"),)
+
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1 = drawn first
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    ticket: Mapped[int] = mapped_column(Integer)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    told: Mapped[bool] = mapped_column(Boolean, default=False)  # False: they had blocked the bot

@@ -22,6 +22,7 @@ from storage.repositories.history import HistoryRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
+from storage.repositories.moments import BudgetRepository, DrawRepository, RecoveryRepository, SurpriseRepository
 from storage.repositories.operations import OperationsRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
@@ -66,6 +67,10 @@ class UnitOfWork:
     stamps: StampRepository
     actions: ActionRepository
     grants: GrantRepository
+    budgets: BudgetRepository
+    recovery: RecoveryRepository
+    surprises: SurpriseRepository
+    draws: DrawRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -101,6 +106,10 @@ class UnitOfWork:
         self.stamps = StampRepository(session)
         self.actions = ActionRepository(session)
         self.grants = GrantRepository(session)
+        self.budgets = BudgetRepository(session)
+        self.recovery = RecoveryRepository(session)
+        self.surprises = SurpriseRepository(session)
+        self.draws = DrawRepository(session)
         return self
 
     async def __aexit__(

@@ -53,7 +53,8 @@ Wafa demo: the real bot, talking to a Telegram stand-in on this machine.
                          invitation link the bot showed anyone), as tapping it in Telegram would
   :join [@CHANNEL]       the current person joins the program's channel (for a channel action
                          in /earn); :leave [@CHANNEL] leaves it
-  :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox)
+  :job NAME [--date D]   run a scheduled job now (birthdays, winback, expiry, surveys, outbox,
+                         recovery, draws); a date ahead runs it as of that day, e.g. a week later
   :who                   list the people and their Telegram ids
   :wait SECONDS          pause (useful in scripts)
   :help                  this text

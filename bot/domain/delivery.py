@@ -65,6 +65,7 @@ class SendResult:
     outcome: SendOutcome
     error: str | None = None  # Telegram's words (or the transport's), kept on the row
     retry_after: float = 0.0  # seconds, for RATE_LIMITED
+    message_id: int | None = None  # SENT: Telegram's id of the message
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 

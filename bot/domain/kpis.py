@@ -29,6 +29,7 @@ from decimal import Decimal
 from bot.domain.delivery import DeliveryStatus
 from bot.domain.digits import NotANumber, parse_int
 from bot.domain.errors import DomainError
+from bot.domain.recovery import RecoveryStats
 from bot.domain.surveys import CsatResult, NpsResult, percent
 
 DEFAULT_DAYS = 30
@@ -173,6 +174,7 @@ class ProgramStats:
     series: list[SeriesPoint] = field(default_factory=list)
     top_rewards: list[RewardCount] = field(default_factory=list)  # most redeemed first
     earning: EarningStats = field(default_factory=EarningStats)
+    recovery: RecoveryStats = field(default_factory=RecoveryStats)
 
     @property
     def active_share(self) -> Decimal | None:

@@ -25,6 +25,8 @@ class Kind(enum.StrEnum):
     ACTION = "action"  # an earning action: joining the channel, an event check-in, …
     MILESTONE = "milestone"  # the N-th purchase, a membership anniversary
     TIER_BONUS = "tier_bonus"  # a tier's entry points
+    GOODWILL = "goodwill"  # staff making up for a bad experience (service recovery)
+    SURPRISE = "surprise"  # an owner's /surprise: a gift, not an earning
 
 
 # Points a member *earned*: they count toward tiers and they expire under the

@@ -250,6 +250,25 @@ class Milestone(_Strict):
         return f"anniversary-{self.anniversary_years}"
 
 
+class Recovery(_Strict):
+    """Service recovery (SPEC §11): what staff can give an unhappy customer from the alert."""
+
+    goodwill_points: int = Field(default=50, ge=0, le=1_000_000)  # 0: no goodwill button
+    # Goodwill points and recovery vouchers (at their catalog cost) per merchant month.
+    budget_points: int = Field(default=1000, ge=0, le=100_000_000)
+    # The apology staff send with one tap, per language (unset: the built-in one).
+    apology: OptionalLocalizedText = Field(default_factory=dict)
+    # The member is asked "did we make it right?" this many days after the first action.
+    followup_days: int = Field(default=7, ge=1, le=60)
+
+
+class Surprise(_Strict):
+    """Surprise rewards (/surprise): points and vouchers (at catalog cost) per merchant month."""
+
+    budget_points: int = Field(default=1000, ge=0, le=100_000_000)
+    max_count: int = Field(default=500, ge=1, le=100_000)  # members one /surprise may reach
+
+
 def _default_tiers() -> tuple[Tier, ...]:
     return (
         Tier(name={"en": "Silver", "ar": "فضي", "fa": "نقره‌ای"}, threshold=0, multiplier=Decimal(1)),
@@ -303,6 +322,8 @@ class Program(_Strict):
     stamps: Stamps | None = None
     actions: tuple[EarningAction, ...] = ()
     milestones: tuple[Milestone, ...] = ()
+    recovery: Recovery = Recovery()
+    surprise: Surprise = Surprise()
 
     def action(self, action_id: str) -> EarningAction | None:
         return next((a for a in self.actions if a.id == action_id), None)

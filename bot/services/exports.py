@@ -93,6 +93,12 @@ _TABLES: tuple[tuple[str, str, Page], ...] = (
 )
 # The stamp ledger, when the program has stamp cards (read through `uow.stamps`).
 _STAMP_TABLE = ("stamps", "EXPORT_COLUMNS", lambda stamps, after, limit: stamps.export_page(after, limit))
+# Service recovery, surprises and prize draws (issue 15): only when there is something to export.
+_MOMENT_TABLES: tuple[tuple[str, tuple[str, str, Page]], ...] = (
+    ("recovery", ("recovery", "EXPORT_COLUMNS", lambda source, after, limit: source.export_page(after, limit))),
+    ("surprises", ("surprises", "EXPORT_COLUMNS", lambda source, after, limit: source.export_page(after, limit))),
+    ("draws", ("draw_entries", "EXPORT_COLUMNS", lambda source, after, limit: source.export_page(after, limit))),
+)
 
 
 class _PartWriter:
@@ -143,7 +149,8 @@ async def export_csv(
     ctx: Context, *, actor_id: int, directory: Path, page_size: int = PAGE_SIZE, part_limit: int = PART_LIMIT
 ) -> list[ExportFile]:
     """Write members, ledger and surveys CSV files (and the stamp ledger, when the
-    program has stamp cards) into `directory` (the caller sends and deletes them)."""
+    program has stamp cards; recovery cases, surprise gifts and draw entries, when
+    there are any) into `directory` (the caller sends and deletes them)."""
     now = ctx.now()
     stamp = now.astimezone(ctx.zone).strftime("%Y-%m-%d")
     files: list[ExportFile] = []
@@ -151,6 +158,9 @@ async def export_csv(
     if ctx.program.stamps is not None:
         tables.append(("stamps", _STAMP_TABLE))
     async with ctx.uow(readonly=True) as uow:
+        for source_name, (table, columns, fetch) in _MOMENT_TABLES:
+            if await fetch(getattr(uow, source_name), 0, 1):
+                tables.append((source_name, (table, columns, fetch)))
         for source_name, (table, columns, fetch) in tables:
             source = getattr(uow, source_name)
             header: tuple[str, ...] = getattr(source, columns)

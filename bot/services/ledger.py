@@ -70,6 +70,9 @@ async def credit(
         from bot.services.recognition import after_purchase  # it credits through this module
 
         await after_purchase(ctx, uow, member, now=now)
+        from bot.services.draws import enter_purchase  # open prize draws count purchases
+
+        await enter_purchase(uow, member, entry_id=result.entry_id, amount=purchase_amount, now=now)
     return True
 
 

@@ -115,7 +115,8 @@ class OutboxStore(Protocol):
     async def claim(self, message_id: int, *, worker: str, now: datetime) -> OutboxRow | None: ...
 
     async def finish(
-        self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None
+        self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None,
+        sent_message_id: int | None = None,
     ) -> None: ...
 
     async def retry_later(self, message_id: int, *, not_before: datetime, error: str | None = None) -> None: ...
@@ -161,6 +162,7 @@ class Courier(Protocol[Message]):
 class Finish:
     status: DeliveryStatus
     error: str | None
+    message_id: int | None = None  # Telegram's id of the message sent
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def after_send(result: SendResult, attempts: int) -> Finish | Retry:
     """The transition a send's outcome makes; `attempts` includes this one."""
     match result.outcome:
         case SendOutcome.SENT:
-            return Finish(DeliveryStatus.SENT, None)
+            return Finish(DeliveryStatus.SENT, None, result.message_id)
         case SendOutcome.RATE_LIMITED:
             return Retry(result.retry_after, result.error, counts=False)
         case SendOutcome.BLOCKED:
@@ -513,7 +515,9 @@ class OutboxSender(Generic[Message]):
 
     async def _finish(self, row: OutboxRow, step: Finish) -> DeliveryStatus:
         async with self.ctx.uow() as uow:
-            await _outbox(uow).finish(row.id, step.status, now=self.ctx.now(), error=step.error)
+            await _outbox(uow).finish(
+                row.id, step.status, now=self.ctx.now(), error=step.error, sent_message_id=step.message_id
+            )
             await uow.commit()
         return step.status
 

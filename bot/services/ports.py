@@ -42,6 +42,10 @@ class UnitOfWork(Protocol):
     stamps: Any
     actions: Any
     grants: Any
+    budgets: Any
+    recovery: Any
+    surprises: Any
+    draws: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -43,6 +43,11 @@ async def give_voucher(ctx: Context, uow: UnitOfWork, member: Any, seed_id: str,
     reward = await uow.rewards.by_seed(seed_id)
     if reward is None:
         raise RewardUnavailable()
+    return await give_reward_voucher(ctx, uow, member, reward, source=source, now=now)
+
+
+async def give_reward_voucher(ctx: Context, uow: UnitOfWork, member: Any, reward: Any, *, source: str, now: datetime) -> Any:
+    """A voucher for the catalog row `reward`, without points (as `give_voucher`)."""
     voucher = await uow.vouchers.create(
         code=await unused_code(ctx, uow),
         reward_id=reward.id,

@@ -17,6 +17,7 @@ from bot.domain.kpis import (
 from bot.domain.ledger import Kind
 from bot.domain.surveys import SurveyKind, csat_from_counts, nps_from_counts
 from bot.services.ports import Context
+from bot.services.recovery import stats_between as recovery_stats
 
 TOP_REWARDS = 3  # how many rewards /stats names
 
@@ -69,6 +70,7 @@ async def program_stats(ctx: Context, *, actor_id: int, days: int) -> ProgramSta
             ],
             top_rewards=[RewardCount(*row) for row in await reports.top_rewards(*span, limit=TOP_REWARDS)],
             earning=await _earning(uow, span),
+            recovery=await recovery_stats(ctx, uow, *span),
         )
     async with ctx.uow() as uow:
         uow.audit.record(actor_id=actor_id, action="stats", now=now, days=days)

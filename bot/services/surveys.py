@@ -40,6 +40,7 @@ from bot.domain.surveys import (
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
 from bot.services.privacy import eraser, row, section
+from bot.services.recovery import open_case
 
 JOB_BATCH = 500
 
@@ -202,7 +203,9 @@ async def _alert(
 ) -> None:
     """Tell every owner (ADMIN_IDS) and staff member, each in their language, through the outbox."""
     recipients = list(dict.fromkeys([*sorted(ctx.owners), *(s.telegram_id for s in await uow.staff.all())]))
+    case_id = None if late else await open_case(uow, survey_id=survey.id, member_id=member.id, now=now)
     payload = {
+        "case_id": case_id,
         "survey_id": survey.id,
         "kind": survey.kind,
         "trigger": survey.trigger,

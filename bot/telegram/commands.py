@@ -40,6 +40,7 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("invite", lambda: _("Invite friends and earn points")),
     MenuCommand("earn", lambda: _("Every way to earn points")),
     MenuCommand("checkin", lambda: _("Check in with an event code")),
+    MenuCommand("draws", lambda: _("Your entries in prize draws")),
     MenuCommand("feedback", lambda: _("Tell us how we are doing")),
     MenuCommand("language", lambda: _("Change the language")),
     MenuCommand("help", lambda: _("What I can do")),
@@ -59,6 +60,9 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("export", lambda: _("Members, ledger and surveys as CSV files"), "owner"),
     MenuCommand("staff", lambda: _("List, add or remove staff"), "owner", lambda: _("[add|remove <user id>]")),
     MenuCommand("actions", lambda: _("Earning actions and check-in codes"), "owner"),
+    MenuCommand("surprise", lambda: _("Surprise random members with a gift"), "owner",
+                lambda: _("<segment> <count> <points|reward id>")),
+    MenuCommand("draw", lambda: _("Set up a prize draw"), "owner"),
 )
 
 

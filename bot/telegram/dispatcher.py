@@ -22,6 +22,7 @@ from bot.telegram.routers import (
     broadcast,
     campaign,
     conversations,
+    draws,
     earn,
     fallback,
     help,
@@ -30,6 +31,7 @@ from bot.telegram.routers import (
     language,
     notifications,
     privacy,
+    recovery,
     redeem,
     referrals,
     rewards,
@@ -69,6 +71,8 @@ def feature_routers() -> list[Router]:
         earn.create_router(),
         stamps.create_router(),
         actions_admin.create_router(),
+        recovery.create_router(),
+        draws.create_router(),
         fallback.create_router(),
     ]
 

@@ -43,6 +43,11 @@ def notice(kind: str) -> Callable[[Render], Render]:
     return register
 
 
+# The same, for loaders that need the program or the clock: `async (ctx, uow, row, recipient) -> dict`.
+ContextLoad = Callable[[Any, Any, Any, Any], Awaitable[dict[str, Any]]]
+_CONTEXT_LOADERS: dict[str, ContextLoad] = {}
+
+
 def notice_data(kind: str) -> Callable[[Load], Load]:
     def register(func: Load) -> Load:
         _LOADERS[kind] = func
@@ -51,8 +56,18 @@ def notice_data(kind: str) -> Callable[[Load], Load]:
     return register
 
 
-async def load_data(kind: str, uow: Any, row: Any, recipient: Any) -> dict[str, Any]:
+def notice_context_data(kind: str) -> Callable[[ContextLoad], ContextLoad]:
+    def register(func: ContextLoad) -> ContextLoad:
+        _CONTEXT_LOADERS[kind] = func
+        return func
+
+    return register
+
+
+async def load_data(kind: str, uow: Any, row: Any, recipient: Any, ctx: Any = None) -> dict[str, Any]:
     """The row's payload, completed by the kind's loader (if it has one)."""
+    if kind in _CONTEXT_LOADERS and ctx is not None:
+        return {**row.payload, **await _CONTEXT_LOADERS[kind](ctx, uow, row, recipient)}
     loader = _LOADERS.get(kind)
     if loader is None:
         return dict(row.payload)

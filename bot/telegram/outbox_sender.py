@@ -53,7 +53,7 @@ class TelegramCourier:
         self.i18n = i18n
 
     async def load(self, uow: UnitOfWork, row: OutboxRow, recipient: Recipient | None) -> dict[str, Any]:
-        return await load_data(row.kind, uow, row, recipient)
+        return await load_data(row.kind, uow, row, recipient, self.ctx)
 
     def render(self, row: OutboxRow, recipient: Recipient | None, payload: dict[str, Any]) -> Outgoing:
         lang = recipient.language if recipient is not None else payload.get("lang", self.i18n.default_locale)
@@ -68,14 +68,14 @@ class TelegramCourier:
         try:
             with without_retries():  # one attempt: the outcome below decides what happens next
                 if message.photo is not None:
-                    await self.bot.send_photo(
+                    sent = await self.bot.send_photo(
                         row.chat_id,
                         BufferedInputFile(message.photo, filename="wafa.png"),
                         caption=message.text,
                         reply_markup=message.reply_markup,
                     )
                 else:
-                    await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
+                    sent = await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
         except TelegramRetryAfter as exc:
             return SendResult(
                 SendOutcome.RATE_LIMITED, f"429 retry after {exc.retry_after}s", retry_after=exc.retry_after
@@ -99,4 +99,4 @@ class TelegramCourier:
         except Exception as exc:  # an unreadable answer: it may have been delivered
             log.exception("unexpected error sending outbox row %s", row.id)
             return SendResult(SendOutcome.IN_DOUBT, repr(exc))
-        return SendResult(SendOutcome.SENT)
+        return SendResult(SendOutcome.SENT, message_id=sent.message_id)

@@ -98,11 +98,13 @@ class OutboxRepository:
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)
 
     async def finish(
-        self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None
+        self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None,
+        sent_message_id: int | None = None,
     ) -> None:
         values: dict[str, Any] = {"status": status, "last_error": error[:300] if error else None}
         if status == DeliveryStatus.SENT:
             values["sent_at"] = now
+            values["sent_message_id"] = sent_message_id
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
             .execution_options(synchronize_session=False)
@@ -134,6 +136,13 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
         return affected(result)
+
+    async def sent_with_prefix(self, prefix: str) -> list[OutboxMessage]:
+        """Rows whose key starts with `prefix` that Telegram accepted (with their message ids)."""
+        stmt = select(OutboxMessage).where(
+            OutboxMessage.key.startswith(prefix, autoescape=True), OutboxMessage.sent_message_id.is_not(None)
+        )
+        return list(await self.session.scalars(stmt.order_by(OutboxMessage.id)))
 
     async def by_key(self, key: str) -> OutboxMessage | None:
         return await self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))

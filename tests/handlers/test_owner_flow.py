@@ -187,6 +187,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("/staff add 4242", "owner"),
     ("/staff remove {staff_id}", "owner"),
     ("/actions", "owner"),
+    ("/surprise all 1 10", "owner"),
+    ("/draw", "owner"),
 ]
 RANK = {"nobody": -1, "customer": 0, "staff": 1, "owner": 2}
 

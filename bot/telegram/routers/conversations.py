@@ -1,5 +1,5 @@
 """Leaving a conversation: any command ends the birthday or broadcast
-conversation in progress, then does what it says; /cancel just ends it.
+conversation (or the prize-draw set-up) in progress, then does what it says; /cancel just ends it.
 
 First in the router list, so `/start` typed halfway through a broadcast is
 not read as the broadcast's text. Conversations of other features are left
@@ -15,8 +15,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.telegram.routers.birthday import BirthdayForm
 from bot.telegram.routers.broadcast import BroadcastForm
+from bot.telegram.routers.draws import DrawForm
 
-OURS = StateFilter(BirthdayForm, BroadcastForm)
+OURS = StateFilter(BirthdayForm, BroadcastForm, DrawForm)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:

@@ -50,6 +50,8 @@ def entry_label(entry: Any, page: history.HistoryPage, fmt: Fmt, ctx: Any) -> st
         Kind.SURVEY: _("💬 Thanks for your feedback"),
         Kind.WINBACK: _("👋 Welcome-back bonus"),
         Kind.EXPIRE: _("⌛ Expired points"),
+        Kind.GOODWILL: _("💐 With our apologies"),
+        Kind.SURPRISE: _("🎁 A surprise, just because"),
     }
     return labels.get(kind, _("Other"))
 

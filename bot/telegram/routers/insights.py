@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,7 @@ def stats_text(ctx: Any, stats: ProgramStats, fmt: Fmt) -> str:
             )
         )
     lines.extend(earning_lines(ctx, stats, fmt))
+    lines.extend(recovery_lines(stats, fmt))
     messages = stats.messages
     if messages:
         lines.append(
@@ -178,6 +179,36 @@ def earning_lines(ctx: Any, stats: ProgramStats, fmt: Fmt) -> list[str]:
         lines.append(_("🏆 Milestones reached: {milestones} · tier welcome gifts: {gifts}").format(
             milestones=fmt.num(earning.milestones), gifts=fmt.num(earning.tier_gifts)
         ))
+    return lines
+
+
+def delay_text(fmt: Fmt, delay: timedelta | None) -> str:
+    if delay is None:
+        return "—"
+    minutes = int(delay.total_seconds() // 60)
+    if minutes < 120:
+        return ngettext("{count} minute", "{count} minutes", minutes).format(count=fmt.num(minutes))
+    hours = minutes // 60
+    return ngettext("{count} hour", "{count} hours", hours).format(count=fmt.num(hours))
+
+
+def recovery_lines(stats: ProgramStats, fmt: Fmt) -> list[str]:
+    """Service recovery in the period: alerts, what staff did, whether members felt it was made right."""
+    rec, lines = stats.recovery, []
+    if rec.alerts:
+        lines.append(_("🩹 Service recovery: {alerts} alerts · {handled} handled · {resolved} resolved ({share}) · "
+                       "median time to first action {delay}").format(
+            alerts=fmt.num(rec.alerts), handled=fmt.num(rec.handled), resolved=fmt.num(rec.resolved),
+            share=percent(fmt, rec.resolved_share), delay=delay_text(fmt, rec.median_first_action),
+        ))
+        lines.append(_("🙂 Made right? {asked} asked · {answered} answered · recovered {share} · "
+                       "{points} goodwill points").format(
+            asked=fmt.num(rec.asked), answered=fmt.num(rec.answered), share=percent(fmt, rec.recovered_share),
+            points=fmt.num(rec.goodwill_points),
+        ))
+    if rec.surprises:
+        lines.append(_("🎁 Surprises: {count} gifts · {points} points").format(
+            count=fmt.num(rec.surprises), points=fmt.num(rec.surprise_points)))
     return lines
 
 
@@ -253,7 +284,8 @@ async def show_stats(message: Message, command: CommandObject, ctx: Any, fmt: Fm
 
 TABLE_NAMES = {
     "members": lambda: _("Members"), "ledger": lambda: _("Points ledger"), "surveys": lambda: _("Survey answers"),
-    "stamps": lambda: _("Stamp ledger"),
+    "stamps": lambda: _("Stamp ledger"), "recovery": lambda: _("Service recovery cases"),
+    "surprises": lambda: _("Surprise gifts"), "draw_entries": lambda: _("Prize draw entries"),
 }
 
 

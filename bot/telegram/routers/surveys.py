@@ -24,7 +24,7 @@ from bot.domain.surveys import SCALES, SurveyKind, Trigger, needs_alert
 from bot.services import surveys
 from bot.telegram.errors import describes
 from bot.telegram.notices import Outgoing, notice
-from bot.telegram.render import Fmt, esc
+from bot.telegram.render import Fmt
 
 CSAT_FACES = {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😍"}
 
@@ -209,29 +209,6 @@ def trigger_text(trigger: str) -> str:
     if trigger == Trigger.REDEMPTION:
         return _("after using a reward")
     return _("with /feedback")
-
-
-@notice("survey_alert")
-def _survey_alert(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
-    """To the owner and staff: a detractor or an unhappy CSAT, with what they need to follow up."""
-    who = (esc(payload.get("name") or "") or _("(no name)")) + " " + fmt.code(payload["code"])
-    score = score_text(payload["kind"], int(payload["score"]), fmt)
-    survey = _("NPS") if payload["kind"] == SurveyKind.NPS else _("satisfaction (CSAT)")
-    comment_text = payload.get("comment")
-    if payload.get("late_comment"):
-        lines = [_("💬 {member} added a comment to their score of {score}:").format(member=who, score=score)]
-    else:
-        lines = [
-            _("⚠️ Unhappy customer: {member}").format(member=who),
-            _("Score: {score} ({survey}, {trigger}).").format(
-                score=score, survey=survey, trigger=trigger_text(payload["trigger"])
-            ),
-        ]
-    lines.append(f"“{esc(comment_text)}”" if comment_text else _("No comment."))
-    lines.append(
-        _("Reach out to them soon: {command}").format(command=f"<code>/member {esc(payload['code'])}</code>")
-    )
-    return Outgoing("\n".join(lines))
 
 
 def create_router() -> Router:
