@@ -274,3 +274,24 @@ async def test_outside_telegram_the_page_says_so_and_the_demo_link_opens_a_card(
         shot(browser, "demo-fa")
 
     await in_browser(outside)
+
+
+async def test_the_owner_sees_the_stats_and_a_stranger_is_told_to_join(
+    app: App, chat: Chat, browser: Any, server: str, clock: FakeClock
+) -> None:
+    await join(chat, app, SARA, 120)
+    stranger = Person(1098, "Nima", "fa", "nima")
+
+    def owner() -> None:
+        open_as(browser, server, OWNER, clock)
+        assert text_of(browser, "#tab-cashier") == "Cashier"
+        click(browser, "#tab-stats")
+        assert "Members: 1" in text_of(browser, "#stats", timeout=60)
+        assert browser.execute_script("return document.querySelector('img.chart').naturalWidth > 0")
+        shot(browser, "stats-en")
+        open_as(browser, server, stranger, clock)
+        assert "/start" in text_of(browser, "#refused")
+        assert browser.execute_script("return document.documentElement.dir") == "rtl"
+        shot(browser, "not-a-member-fa")
+
+    await in_browser(owner)

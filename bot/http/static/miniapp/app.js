@@ -381,8 +381,9 @@
       show(current);
     }).catch(function (error) {
       if (error.status === 401) { outside(language); return; }
-      applyUI({ lang: document.documentElement.lang, dir: document.documentElement.dir, strings: S });
-      render(el("section", { "class": "panel", id: "refused" }, el("p", { text: error.message })));
+      // Refused (not a member yet): the server's sentence is in the reader's language; lay it out in it.
+      function refused() { render(el("section", { "class": "panel", id: "refused" }, el("p", { text: error.message }))); }
+      api("/ui?lang=" + encodeURIComponent(language || "")).then(applyUI).then(refused, refused);
     });
   }
 
