@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -69,7 +69,7 @@ def validate(init_data: str, bot_token: str, *, now: datetime) -> WebAppUser:
     if not hmac.compare_digest(received.encode(), expected.encode()):
         raise InitDataError("invalid_init_data", "The init data's signature is wrong (or made for another bot).")
     try:
-        auth_date = datetime.fromtimestamp(int(fields["auth_date"]), tz=timezone.utc)
+        auth_date = datetime.fromtimestamp(int(fields["auth_date"]), tz=UTC)
         user = json.loads(fields["user"])
         user_id = int(user["id"])
     except (KeyError, ValueError, TypeError, OverflowError, OSError):

@@ -227,6 +227,7 @@ async def test_the_cashier_scans_a_member_and_awards(
     app: App, chat: Chat, browser: Any, server: str, clock: FakeClock
 ) -> None:
     emma = await join(chat, app, EMMA)
+    await chat.say(CASHIER, "/start")  # staff are people who opened the bot
     await chat.say(OWNER, f"/staff add {CASHIER.id}")
     link = f"https://t.me/{chat.standin.username}?start=m-{emma.code}"
 
@@ -234,6 +235,7 @@ async def test_the_cashier_scans_a_member_and_awards(
         from selenium.webdriver.common.by import By
 
         open_as(browser, server, CASHIER, clock)
+        click(browser, "#tab-cashier")
         text_of(browser, "#scan-member", contains="QR")
         assert browser.execute_script("return document.documentElement.dir") == "rtl"
         browser.execute_script("window.__tg.nextScan = arguments[0]", link)
