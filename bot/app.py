@@ -43,6 +43,8 @@ from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
 from bot.telegram.metrics import CountBotApiCalls
+from bot.telegram.menu_button import set_menu_button
+from bot.telegram.miniapp import MiniAppPresenter
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
 from bot.telegram.polling import poll
@@ -167,8 +169,16 @@ class App:
             outbox_counts=self.outbox_counts,
             wake_outbox=self._wake_outbox,
             telegram=telegram,
+            miniapp=self.miniapp if self.settings.bot_token else None,
         )
         return create_http_app(deps)
+
+    @cached_property
+    def miniapp(self) -> MiniAppPresenter:
+        """The Mini App's words and numbers, from the chat's own renderers (SPEC §10)."""
+        import bot.telegram.dispatcher  # noqa: F401  (every router's error sentences are registered)
+
+        return MiniAppPresenter(self.ctx, self.i18n, self.bot)
 
     def _wake_outbox(self) -> None:
         sender = self.__dict__.get("sender")
@@ -232,6 +242,8 @@ class App:
                 if member is not None:
                     chats[chats.index(chat)] = ChatMenu(chat.chat_id, chat.role, member.language)
         await publish_menus(self.bot, self.i18n, self.settings.default_language, chats)
+        # With PUBLIC_URL the chat's menu button opens the Mini App; without it nothing changes.
+        await set_menu_button(self.bot, self.i18n, self.settings.public_url, self.settings.default_language)
 
     async def check_channels(self) -> None:
         """Owners hear at start when a channel action cannot be checked (the bot is no admin there)."""

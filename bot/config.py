@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # The HTTP side (SPEC §9). PORT=off: no HTTP server in `wafa run`; 0: any free port.
     port: int | None = Field(default=8080, ge=0, le=65535)
     http_host: str = "127.0.0.1"
+    # The HTTPS address users reach the HTTP side at: the Mini App's menu button (SPEC §10).
+    public_url: str | None = None
     default_region: str | None = None
     salla_webhook_secret: str | None = None
     zid_webhook_token: str | None = None
@@ -47,7 +49,8 @@ class Settings(BaseSettings):
     shopify_webhook_secret: str | None = None
 
     @field_validator(
-        "bot_token", "redis_url", "webhook_url", "webhook_secret", "erasure_key", "program_file", "default_region",
+        "bot_token", "redis_url", "public_url", "webhook_url", "webhook_secret", "erasure_key", "program_file",
+        "default_region",
         "salla_webhook_secret", "zid_webhook_token", "woocommerce_webhook_secret", "shopify_webhook_secret",
         mode="before",
     )
@@ -64,6 +67,16 @@ class Settings(BaseSettings):
                 return None
             if not text.isdigit():
                 raise ValueError(f"{value!r} is not a port number (1-65535) or off")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~%/-]*)?", value):
+            raise ValueError(f"{value!r}: Telegram opens Mini Apps over HTTPS only; expected https://host[/path]")
         return value
 
     @field_validator("http_host")

@@ -53,6 +53,8 @@ class BotAPIStandIn(Webhooks):
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
+            "setchatmenubutton": self._set_chat_menu_button,
+            "getchatmenubutton": self._get_chat_menu_button,
             "getchat": self._get_chat,
             "getchatmember": self._get_chat_member,
             "getfile": self._get_file,

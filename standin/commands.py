@@ -81,3 +81,25 @@ class CommandMenu(UserSide):
     async def _delete_my_commands(self, params: Params) -> bool:
         self.commands.pop(self._commands_key(params), None)
         return True
+
+    # -- the chat's menu button (setChatMenuButton / getChatMenuButton) -----------------
+    async def _set_chat_menu_button(self, params: Params) -> bool:
+        button = params.structured("menu_button", "MenuButton")
+        button = button if isinstance(button, dict) else {"type": "default"}
+        kind = button.get("type")
+        if kind not in ("default", "commands", "web_app"):
+            raise bad_request("can't parse menu button JSON object")
+        if kind == "web_app":
+            text = str(button.get("text") or "").strip()
+            url = str((button.get("web_app") or {}).get("url") or "")
+            if not text:
+                raise bad_request("menu button text must be non-empty")
+            if not url.startswith("https://"):
+                raise bad_request("BUTTON_URL_INVALID")  # Telegram opens Mini Apps over HTTPS only
+        key = str(to_int(params.get("chat_id"))) if params.get("chat_id") is not None else ""
+        self.menu_buttons[key] = button
+        return True
+
+    async def _get_chat_menu_button(self, params: Params) -> dict[str, Any]:
+        key = str(to_int(params.get("chat_id"))) if params.get("chat_id") is not None else ""
+        return self.menu_buttons.get(key) or self.menu_buttons.get("") or {"type": "commands"}

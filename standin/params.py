@@ -14,6 +14,7 @@ from standin.errors import bad_request
 _JSON_PARAMS = frozenset(
     {
         "reply_markup",
+        "menu_button",
         "commands",
         "scope",
         "allowed_updates",

@@ -52,6 +52,8 @@ class StandInState:
         self.sent: list[BotMessage] = []
         self.answered_callbacks: list[AnsweredCallback] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        # setChatMenuButton: "" is the default button, else the chat id as text.
+        self.menu_buttons: dict[str, dict[str, Any]] = {}
         self.sends_per_chat: Counter[int] = Counter()
         self.webhook_url = ""
 

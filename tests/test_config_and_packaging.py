@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ({"BOT_TOKEN": "not a token"}, "BOT_TOKEN"),
         ({"PROGRAM_FILE": "/nonexistent/program.toml"}, "PROGRAM_FILE"),
         ({"PORT": "99999"}, "PORT"),
+        ({"PUBLIC_URL": "http://shop.example"}, "PUBLIC_URL"),  # Telegram opens Mini Apps over HTTPS only
+        ({"PUBLIC_URL": "shop.example"}, "PUBLIC_URL"),
     ],
 )
 def test_malformed_variables_are_named(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str) -> None:
@@ -43,6 +45,9 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.admin_ids == frozenset({12, 34})
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
     assert settings.default_language == "en" and settings.broadcast_rate == 25
+    assert settings.public_url is None
+    monkeypatch.setenv("PUBLIC_URL", " https://shop.example/wafa/ ")
+    assert load_settings(_env_file=None).public_url == "https://shop.example/wafa"
 
 
 def _wafa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -93,4 +98,6 @@ def test_the_wheel_ships_catalogs_and_migrations(tmp_path: Path) -> None:
     assert "storage/migrations/script.py.mako" in names
     assert any(n.startswith("storage/migrations/versions/0001") for n in names)
     assert {"standin/__init__.py", "standin/server.py"} <= names  # `wafa demo` runs on it
+    assert {f"bot/http/static/miniapp/{name}" for name in ("index.html", "app.js", "app.css")} <= names
+    assert "locales/fa/LC_MESSAGES/miniapp.po" in names
     assert not any(n.startswith("tests/") for n in names)

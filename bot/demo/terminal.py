@@ -14,7 +14,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -303,6 +303,7 @@ async def _demo(database: Path, fresh: bool, script: TextIO | None, out: TextIO,
             print(HELP, file=out, flush=True)
             if app.http_server is not None:
                 print(http_help(app.http_server.address, database.resolve()), file=out, flush=True)
+                print(miniapp_help(app.http_server.address, settings.bot_token or ""), file=out, flush=True)
             await (_script(chat, script, out) if script is not None else _interactive(chat))
         finally:
             stop.set()
@@ -335,6 +336,28 @@ and watch her being told here:
        -d '{{"order_id": "A-1001", "member": "@emma_demo", "amount": "120"}}'
   curl -s {address}/api/v1/refunds -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
        -d '{{"refund_id": "R-1", "order_id": "A-1001", "amount": "50"}}'"""
+
+
+def miniapp_link(address: str, token: str, persona: Persona, *, now: datetime | None = None) -> str:
+    """The Mini App in a normal browser as `persona`: init data signed with the demo's
+    token, in the URL's fragment as Telegram passes it (`#tgWebAppData=…`)."""
+    from urllib.parse import quote
+
+    from bot.http.initdata import sign
+
+    user = {"id": persona.user_id, "first_name": persona.first_name, "language_code": persona.language_code,
+            "username": persona.username}
+    data = sign(token, user, auth_date=now or datetime.now(timezone.utc))
+    return f"{address}/app/#tgWebAppData={quote(data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=unknown"
+
+
+def miniapp_help(address: str, token: str) -> str:
+    """The Mini App's links (valid 24 hours): Sara's card in Persian, and the owner's cashier screen."""
+    return f"""\
+The Mini App (member card, rewards, history, invite; the owner's cashier and stats) in your browser,
+as Sara after `:as fa` then /start (her card in Persian), or as Omar the owner (the cashier screen):
+  {miniapp_link(address, token, PERSONAS["fa"])}
+  {miniapp_link(address, token, PERSONAS["owner"])}"""
 
 
 async def _wait_until_polling(standin: BotAPIStandIn, bot_task: asyncio.Task[None]) -> None:

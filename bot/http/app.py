@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.http import api, errors, health, hooks, telegram
+from bot.http import api, errors, health, hooks, miniapp, telegram
 from bot.http.deps import HttpDeps
 from bot.http.middleware import BodyLimit, CountRequests
 
@@ -30,9 +30,11 @@ def create_http_app(deps: HttpDeps) -> FastAPI:
     )
     app.state.deps = deps
     errors.install(app)
+    miniapp.install(app)
     app.include_router(api.create_router())
     app.include_router(hooks.create_router())
     app.include_router(health.create_router())
+    app.include_router(miniapp.create_router())
     if deps.telegram is not None:
         app.include_router(telegram.create_router(deps.telegram))
     # Outermost last: requests are counted even when the body limit answers 413.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -37,6 +38,8 @@ class HttpDeps:
     # Wake the outbox sender after a write that queued a message (a receipt).
     wake_outbox: Callable[[], None] = field(default=_nothing)
     telegram: TelegramWebhook | None = None
+    # The Mini App's presenter (bot.telegram.miniapp.MiniAppPresenter), or None: /app answers 404.
+    miniapp: Any = None
 
 
 def deps_of(request: Request) -> HttpDeps:

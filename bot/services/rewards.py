@@ -166,12 +166,15 @@ class Redemption:
     voucher: Any
 
 
-async def redeem(ctx: Context, telegram_id: int, token: str) -> Redemption:
-    """Second tap: points out, a voucher in, exactly once per token."""
+async def redeem(ctx: Context, telegram_id: int, token: str, *, reward_id: int | None = None) -> Redemption:
+    """Second tap: points out, a voucher in, exactly once per token.
+
+    `reward_id` (the Mini App names the reward in its URL): a token issued
+    for another reward is refused like someone else's."""
     now = ctx.now()
     async with ctx.uow() as uow:
         row = await uow.tokens.peek(token, telegram_id, REDEEM_ACTION)
-        if row is None:
+        if row is None or (reward_id is not None and int(row.payload["reward"]) != reward_id):
             raise errors.StaleAction()
         if row.used_at is not None:
             raise AlreadyRedeemed()
