@@ -42,8 +42,8 @@ from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
-from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.menu_button import set_menu_button
+from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.miniapp import MiniAppPresenter
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier

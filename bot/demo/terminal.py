@@ -14,7 +14,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -347,7 +347,7 @@ def miniapp_link(address: str, token: str, persona: Persona, *, now: datetime | 
 
     user = {"id": persona.user_id, "first_name": persona.first_name, "language_code": persona.language_code,
             "username": persona.username}
-    data = sign(token, user, auth_date=now or datetime.now(timezone.utc))
+    data = sign(token, user, auth_date=now or datetime.now(UTC))
     return f"{address}/app/#tgWebAppData={quote(data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=unknown"
 
 

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -269,7 +269,7 @@ def create_router() -> APIRouter:
     return router
 
 
-def install(app: Any) -> None:
+def install(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message)

@@ -290,10 +290,12 @@ class MiniAppPresenter:
             }
 
     async def history(self, viewer: Viewer, *, before: int | None, after: int | None) -> dict[str, Any]:
-        page = await history.history_page(self.ctx, viewer.member, before=before, after=after)
+        member = viewer.member
+        assert member is not None  # the history route is for members only
+        page = await history.history_page(self.ctx, member, before=before, after=after)
         with self.locale(viewer.lang) as fmt:
             return {
-                "balance_text": fmt.points(viewer.member.balance),
+                "balance_text": fmt.points(member.balance),
                 "empty": _("No points yet. They will show up here after your first purchase.")
                 if not page.entries and not page.stamps else None,
                 "entries": [
