@@ -94,7 +94,7 @@ class FileStore(MessageStore):
         stored = self._input_file(params, kind)
         self._check_can_write(chat_id)
         reply_to = self._reply_to(params, chat_id)
-        self._take_send_slot(chat_id)
+        self._take_send_slot(chat_id, paid=params.flag("allow_paid_broadcast"))
         message = self._record_bot_message(
             chat_id, kind, caption, params.text("caption") or "", params, entities, markup, reply_to, stored
         )

@@ -80,6 +80,9 @@ class StandInState:
         self._global_limit: int | None = None
         self._chat_limit: int | None = None
         self._global_window: deque[float] = deque()
+        self._paid_limit: int | None = 1000  # allow_paid_broadcast sends per second (Telegram's cap)
+        self._paid_window: deque[float] = deque()
+        self.paid_messages = 0  # paid-broadcast sends beyond the free rate (0.1 Star each on Telegram)
         self._chat_windows: defaultdict[int, deque[float]] = defaultdict(deque)
 
         self._changed = asyncio.Event()

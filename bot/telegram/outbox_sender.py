@@ -67,15 +67,19 @@ class TelegramCourier:
     async def send(self, row: OutboxRow, message: Outgoing) -> SendResult:
         try:
             with without_retries():  # one attempt: the outcome below decides what happens next
+                paid = True if self.ctx.settings.paid_broadcast else None
                 if message.photo is not None:
                     await self.bot.send_photo(
                         row.chat_id,
                         BufferedInputFile(message.photo, filename="wafa.png"),
                         caption=message.text,
                         reply_markup=message.reply_markup,
+                        allow_paid_broadcast=paid,
                     )
                 else:
-                    await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
+                    await self.bot.send_message(
+                        row.chat_id, message.text, reply_markup=message.reply_markup, allow_paid_broadcast=paid
+                    )
         except TelegramRetryAfter as exc:
             return SendResult(
                 SendOutcome.RATE_LIMITED, f"429 retry after {exc.retry_after}s", retry_after=exc.retry_after

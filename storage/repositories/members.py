@@ -17,6 +17,15 @@ class MemberRepository:
     async def by_id(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
+    async def by_ids(self, member_ids: list[int]) -> dict[int, Member]:
+        """Many members in one query, by id (missing ids are left out)."""
+        if not member_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(Member).where(Member.id.in_(member_ids)).execution_options(populate_existing=True)
+        )
+        return {member.id: member for member in rows}
+
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
