@@ -35,6 +35,7 @@ from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
 from bot.services.outbox import OutboxSender
+from bot.services.photos import PhotoIds
 from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
@@ -44,6 +45,7 @@ from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
 from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.polling import poll
+from bot.telegram.responses import keep_response_types
 from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
 from storage.migrate import pending_revisions, upgrade
@@ -64,6 +66,7 @@ class AppContext:
     program: Program
     db: Database
     clock: Callable[[], datetime] = field(default=utcnow)
+    photos: PhotoIds = field(default_factory=PhotoIds)  # file_ids of pictures already uploaded
 
     @property
     def owners(self) -> frozenset[int]:
@@ -94,6 +97,7 @@ class App:
         session: BaseSession | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        keep_response_types()
         self.settings = settings
         self.program = program or load_program(settings.program_file)
         self.db = Database(create_engine(settings.database_url))

@@ -148,7 +148,9 @@ class FileStore(MessageStore):
         prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}[kind]
         extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
         stored = StoredFile(
-            file_id=f"{prefix}{number:012d}standin",
+            # Unique across stand-ins, as Telegram's ids are per bot: an id kept
+            # from another instance is refused, as Telegram would refuse it.
+            file_id=f"{prefix}{number:012d}{self._file_tag}",
             file_unique_id=f"AQAD{number:08d}",
             kind=kind,
             file_path=f"{kind}s/file_{number}.{extension}",

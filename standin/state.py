@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
@@ -66,6 +67,7 @@ class StandInState:
         self._history: defaultdict[int, list[BotMessage]] = defaultdict(list)
         self._files: dict[str, StoredFile] = {}
         self._file_numbers = itertools.count(1)
+        self._file_tag = secrets.token_hex(4)  # file_ids of this instance only
         self._open_callbacks: dict[str, dict[str, Any]] = {}
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._listeners: list[MessageListener] = []

@@ -581,3 +581,16 @@ class MemberGrant(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- speed (issue 16) ---------------------------------------------------------------
+class PhotoFile(Base):
+    """A picture the bot uploaded once, by the SHA-256 of its bytes, and the
+    `file_id` Telegram gave it: later sends reuse the id instead of uploading."""
+
+    __tablename__ = "photo_files"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # qr | card | chart …: what the picture is
+    file_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,11 +7,12 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import points
 from bot.telegram.notices import Outgoing, notice
+from bot.telegram.photos import send_picture
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
 from bot.telegram.reward_text import days, last_day, reward_name, tier_name, when
@@ -75,8 +76,10 @@ def stamp_lines(ctx: Any, state: Any, fmt: Fmt) -> list[str]:
 
 async def show_balance(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:
     card = await points.balance_card(ctx, member)
-    photo = BufferedInputFile(qr_card(card.member.code), filename=f"wafa-card-{card.member.code}.png")
-    await message.answer_photo(photo, caption=card_text(ctx, card, fmt))
+    await send_picture(
+        message.bot, ctx, message.chat.id, qr_card(card.member.code), kind="qr",  # type: ignore[arg-type]
+        filename=f"wafa-card-{card.member.code}.png", caption=card_text(ctx, card, fmt),
+    )
 
 
 # -- notices ---------------------------------------------------------------------------
