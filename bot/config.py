@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     paid_broadcast: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # The key of the hash that recognises a rejoin after /forget (SPEC §7); default: derived from BOT_TOKEN.
+    erasure_key: str | None = None
     # The HTTP side (SPEC §9). PORT=off: no HTTP server in `wafa run`; 0: any free port.
     port: int | None = Field(default=8080, ge=0, le=65535)
     http_host: str = "127.0.0.1"
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     shopify_webhook_secret: str | None = None
 
     @field_validator(
-        "bot_token", "redis_url", "webhook_url", "webhook_secret", "program_file", "default_region",
+        "bot_token", "redis_url", "webhook_url", "webhook_secret", "erasure_key", "program_file", "default_region",
         "salla_webhook_secret", "zid_webhook_token", "woocommerce_webhook_secret", "shopify_webhook_secret",
         mode="before",
     )

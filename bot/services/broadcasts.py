@@ -65,7 +65,7 @@ async def early_split(ctx: Context, segment: Segment, tier: int) -> tuple[int, i
 async def issue_confirmation(ctx: Context, owner_id: int) -> str:
     """A one-time token for the owner's "send" button: a double tap sends once."""
     async with ctx.uow() as uow:
-        token = await uow.tokens.issue(owner_id, TOKEN_ACTION, {}, now=ctx.now())
+        token: str = await uow.tokens.issue(owner_id, TOKEN_ACTION, {}, now=ctx.now())
         await uow.commit()
     return token
 
@@ -194,7 +194,7 @@ async def report_finished(ctx: Context) -> int:
                 continue
             counts = await uow.outbox.count_by_status(batch)
             report: dict[str, Any] = {status.value: counts.get(status, 0) for status in REPORT_FIELDS}
-            if ctx.settings.paid_broadcast:
+            if ctx.paid_broadcast:
                 first, last = await uow.outbox.sent_span(batch)
                 seconds = (last - first).total_seconds() if first is not None and last is not None else 0.0
                 report["star_tenths"] = paid_broadcast_star_tenths(report[DeliveryStatus.SENT.value], seconds)

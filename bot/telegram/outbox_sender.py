@@ -67,7 +67,7 @@ class TelegramCourier:
     async def send(self, row: OutboxRow, message: Outgoing) -> SendResult:
         try:
             with without_retries():  # one attempt: the outcome below decides what happens next
-                paid = True if self.ctx.settings.paid_broadcast else None
+                paid = True if self.ctx.paid_broadcast else None
                 if message.photo is not None:
                     await send_picture(
                         self.bot, self.ctx, row.chat_id, message.photo, kind="notice",

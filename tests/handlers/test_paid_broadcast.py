@@ -3,7 +3,7 @@ records rows a chunk per transaction, and the owner's report says what the
 broadcast may cost in Stars."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -19,7 +19,7 @@ GUESTS = range(500_000, 500_043)
 
 
 async def seed_guests(app: App, standin: BotAPIStandIn) -> None:
-    joined = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    joined = datetime(2026, 1, 1, tzinfo=UTC)
     async with app.db.engine.begin() as connection:
         await connection.execute(insert(Member), [
             {"telegram_id": user_id, "code": f"P{user_id}", "first_name": "Guest", "language": "en",
