@@ -1,6 +1,7 @@
 """A broadcast to 10,000 members through the real outbox sender, over HTTP.
 
     python benchmarks/bench_broadcast.py [--members 10000] [--rate 25] [--limit 30] [--pg postgresql+asyncpg://…]
+    python benchmarks/bench_broadcast.py --paid --rate 1000 --members 20000     # PAID_BROADCAST=1
 
 The Bot API stand-in runs here and enforces `--limit` messages per second
 (Telegram's bulk limit, answering 429 beyond it). `wafa run` runs as its own
@@ -8,7 +9,11 @@ process with `BROADCAST_RATE=--rate`, exactly as in production; the
 broadcast is created through the same service the owner's `/broadcast` uses.
 Prints the achieved rate (first to last delivery) as a fraction of
 `BROADCAST_RATE`, duplicates, 429 answers, the owner's report, and the bot
-process's peak memory (VmHWM). Nothing is asserted.
+process's peak memory (VmHWM). With `--paid` the bot runs with
+`PAID_BROADCAST=1`: its sends carry `allow_paid_broadcast`, which the
+stand-in lets past `--limit` up to 1000/s, counting the paid ones (0.1 Star
+each on Telegram) to compare with the owner's report. Memory is sampled every
+second to show it stays flat. Nothing is asserted.
 """
 from __future__ import annotations
 
@@ -82,7 +87,17 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run(url: str, members: int, rate: float, limit: int) -> None:
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def run(url: str, members: int, rate: float, limit: int, paid: bool = False) -> None:
     print(f"seeding {members:,} members …", flush=True)
     await seed(url, members)
     standin = BotAPIStandIn()
@@ -107,13 +122,22 @@ async def run(url: str, members: int, rate: float, limit: int) -> None:
     async with StandInServer(standin) as api:
         env = {**os.environ, "BOT_TOKEN": f"{standin.bot_id}:bench", "TELEGRAM_API_URL": api, "DATABASE_URL": url,
                "ADMIN_IDS": str(OWNER), "BROADCAST_RATE": str(rate), "PROGRAM_FILE": str(program),
-               "NO_PROXY": "127.0.0.1,localhost", "PORT": "off"}
+               "NO_PROXY": "127.0.0.1,localhost", "PORT": "off", "PAID_BROADCAST": "1" if paid else "0"}
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
         started = time.monotonic()
+        samples: list[float] = []
+
+        async def sample() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                samples.append(rss_mb(process.pid))
+
+        sampler = asyncio.create_task(sample())
         report = await standin.wait_for_messages(OWNER, timeout=members / rate * 3 + 120)
+        sampler.cancel()
         elapsed = time.monotonic() - started
         peak = peak_rss_mb(process.pid)
         process.terminate()
@@ -128,6 +152,12 @@ async def run(url: str, members: int, rate: float, limit: int) -> None:
     print(f"duplicates        {sum(n - 1 for n in chats.values() if n > 1)}")
     print(f"429 answers       {too_many}")
     print(f"peak memory       {peak:.0f} MB (bot process VmHWM)")
+    if len(samples) >= 4:
+        third = len(samples) // 3
+        early, late = samples[:third], samples[-third:]
+        print(f"memory (RSS)      first third of the send {max(early):.0f} MB, last third {max(late):.0f} MB")
+    if paid:
+        print(f"paid sends        {standin.paid_messages:,} beyond the free {limit}/s = {standin.paid_messages / 10:.1f} Stars")
     print("owner's report    " + report[0].text.replace("\n", " | "))
 
 
@@ -136,14 +166,15 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=25.0, help="BROADCAST_RATE of the bot (default 25)")
     parser.add_argument("--limit", type=int, default=30, help="what the stand-in allows per second (default 30)")
+    parser.add_argument("--paid", action="store_true", help="PAID_BROADCAST=1 (BROADCAST_RATE up to 1000)")
     parser.add_argument("--pg", help="PostgreSQL admin URL: a throwaway database is created there")
     args = parser.parse_args()
     if not args.pg:
         with tempfile.TemporaryDirectory() as tmp:
-            await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.members, args.rate, args.limit)
+            await run(f"sqlite+aiosqlite:///{tmp}/bench.db", args.members, args.rate, args.limit, args.paid)
         return
     async with pg_database(args.pg) as url:
-        await run(url, args.members, args.rate, args.limit)
+        await run(url, args.members, args.rate, args.limit, args.paid)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from bot.metrics import Metrics
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
 from bot.services.outbox import OutboxSender
+from bot.services.photos import PhotoIds
 from bot.services.ports import Context
 from bot.services.rewards import seed_rewards
 from bot.telegram.channels import check_channels
@@ -48,6 +49,7 @@ from bot.telegram.miniapp import MiniAppPresenter
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
 from bot.telegram.polling import poll
+from bot.telegram.responses import keep_response_types
 from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
 from storage.migrate import pending_revisions, upgrade
@@ -68,6 +70,7 @@ class AppContext:
     program: Program
     db: Database
     clock: Callable[[], datetime] = field(default=utcnow)
+    photos: PhotoIds = field(default_factory=PhotoIds)  # file_ids of pictures already uploaded
 
     @property
     def owners(self) -> frozenset[int]:
@@ -76,6 +79,10 @@ class AppContext:
     @property
     def zone(self) -> ZoneInfo:
         return self.settings.zone
+
+    @property
+    def paid_broadcast(self) -> bool:
+        return self.settings.paid_broadcast
 
     @property
     def region(self) -> str | None:
@@ -112,6 +119,7 @@ class App:
         session: BaseSession | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        keep_response_types()
         self.settings = settings
         self.program = program or load_program(settings.program_file)
         self.db = Database(create_engine(settings.database_url))

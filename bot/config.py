@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LANGUAGES = ("ar", "fa", "en")
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+FREE_BROADCAST_MAX_RATE = 30.0  # Telegram's bulk limit without paid broadcasts (messages per second)
+PAID_BROADCAST_MAX_RATE = 1000.0  # with `allow_paid_broadcast` (0.1 Star per message above the free 30/s)
 
 
 class ConfigError(Exception):
@@ -32,7 +34,8 @@ class Settings(BaseSettings):
     program_file: Path | None = None
     timezone: str = "UTC"
     default_language: Literal["ar", "fa", "en"] = "en"
-    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_rate: float = Field(default=25.0, gt=0, le=PAID_BROADCAST_MAX_RATE)
+    paid_broadcast: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None
     # The key of the hash that recognises a rejoin after /forget (SPEC §7); default: derived from BOT_TOKEN.
@@ -160,6 +163,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a readable file")
         return value
 
+    @model_validator(mode="after")
+    def _rate_within_telegram_limits(self) -> Settings:
+        if not self.paid_broadcast and self.broadcast_rate > FREE_BROADCAST_MAX_RATE:
+            raise ValueError(
+                f"BROADCAST_RATE: {self.broadcast_rate:g} is above Telegram's free limit of "
+                f"{FREE_BROADCAST_MAX_RATE:g} messages per second; set PAID_BROADCAST=1 "
+                f"(paid broadcasts, up to {PAID_BROADCAST_MAX_RATE:g}/s) or lower it"
+            )
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -179,9 +192,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise ConfigError(f"{name}: {message}") from None
+        if not first.get("loc"):  # a check across variables: its message names them
+            raise ConfigError(message) from None
+        raise ConfigError(f"{str(first['loc'][0]).upper()}: {message}") from None
 
 
 def require_token(settings: Settings) -> str:

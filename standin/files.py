@@ -94,7 +94,7 @@ class FileStore(MessageStore):
         stored = self._input_file(params, kind)
         self._check_can_write(chat_id)
         reply_to = self._reply_to(params, chat_id)
-        self._take_send_slot(chat_id)
+        self._take_send_slot(chat_id, paid=params.flag("allow_paid_broadcast"))
         message = self._record_bot_message(
             chat_id, kind, caption, params.text("caption") or "", params, entities, markup, reply_to, stored
         )
@@ -148,7 +148,9 @@ class FileStore(MessageStore):
         prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}[kind]
         extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
         stored = StoredFile(
-            file_id=f"{prefix}{number:012d}standin",
+            # Unique across stand-ins, as Telegram's ids are per bot: an id kept
+            # from another instance is refused, as Telegram would refuse it.
+            file_id=f"{prefix}{number:012d}{self._file_tag}",
             file_unique_id=f"AQAD{number:08d}",
             kind=kind,
             file_path=f"{kind}s/file_{number}.{extension}",

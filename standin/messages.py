@@ -83,7 +83,7 @@ class MessageStore(ChatDirectory):
         markup = self._reply_markup(params)
         self._check_can_write(chat_id)
         reply_to = self._reply_to(params, chat_id)
-        self._take_send_slot(chat_id)
+        self._take_send_slot(chat_id, paid=params.flag("allow_paid_broadcast"))
         message = self._record_bot_message(
             chat_id, "text", text, params.text("text") or "", params, entities, markup, reply_to
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import secrets
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
@@ -69,6 +70,7 @@ class StandInState:
         self._history: defaultdict[int, list[BotMessage]] = defaultdict(list)
         self._files: dict[str, StoredFile] = {}
         self._file_numbers = itertools.count(1)
+        self._file_tag = secrets.token_hex(4)  # file_ids of this instance only
         self._open_callbacks: dict[str, dict[str, Any]] = {}
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._listeners: list[MessageListener] = []
@@ -83,6 +85,9 @@ class StandInState:
         self._global_limit: int | None = None
         self._chat_limit: int | None = None
         self._global_window: deque[float] = deque()
+        self._paid_limit: int | None = 1000  # allow_paid_broadcast sends per second (Telegram's cap)
+        self._paid_window: deque[float] = deque()
+        self.paid_messages = 0  # paid-broadcast sends beyond the free rate (0.1 Star each on Telegram)
         self._chat_windows: defaultdict[int, deque[float]] = defaultdict(deque)
 
         self._changed = asyncio.Event()

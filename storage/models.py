@@ -734,3 +734,14 @@ class DrawWinner(Base):
     reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
     voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     told: Mapped[bool] = mapped_column(Boolean, default=False)  # False: they had blocked the bot
+# -- speed (issue 16) ---------------------------------------------------------------
+class PhotoFile(Base):
+    """A picture the bot uploaded once, by the SHA-256 of its bytes, and the
+    `file_id` Telegram gave it: later sends reuse the id instead of uploading."""
+
+    __tablename__ = "photo_files"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # qr | card | chart …: what the picture is
+    file_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

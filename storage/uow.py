@@ -5,11 +5,14 @@ that raises halfway leaves nothing behind.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import READONLY, scrub
+from storage.engine import READONLY, SQLITE_BUSY_TIMEOUT_MS, scrub
 from storage.repositories.actions import ActionRepository
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audiences import AudienceRepository
@@ -26,6 +29,7 @@ from storage.repositories.moments import BudgetRepository, DrawRepository, Recov
 from storage.repositories.operations import OperationsRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.photos import PhotoRepository
 from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.referrals import ReferralRepository
 from storage.repositories.reports import ReportRepository
@@ -37,6 +41,8 @@ from storage.repositories.surveys import SurveyRepository
 from storage.repositories.tier_events import TierEventRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -71,12 +77,23 @@ class UnitOfWork:
     recovery: RecoveryRepository
     surprises: SurpriseRepository
     draws: DrawRepository
+    photos: PhotoRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        readonly: bool = False,
+        writers: WriterQueue | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.readonly = readonly
+        self._writers = writers
+        self._queued = False
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._writers is not None and not self.readonly:
+            self._queued = await self._writers.enter()
         self.session = session = self._sessionmaker()
         if self.readonly:
             await session.connection(execution_options={READONLY: True})
@@ -110,6 +127,7 @@ class UnitOfWork:
         self.recovery = RecoveryRepository(session)
         self.surprises = SurpriseRepository(session)
         self.draws = DrawRepository(session)
+        self.photos = PhotoRepository(session)
         return self
 
     async def __aexit__(
@@ -118,7 +136,12 @@ class UnitOfWork:
         # close() detaches the loaded objects first and then rolls back whatever
         # was not committed; rollback() alone would expire the objects a
         # service returns to its caller.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._queued and self._writers is not None:
+                self._queued = False
+                self._writers.leave()
 
     async def commit(self) -> None:
         if self.readonly:
@@ -129,16 +152,59 @@ class UnitOfWork:
         await self.session.rollback()
 
 
+class WriterQueue:
+    """SQLite has one writer at a time; this makes the writers of one process
+    queue for it in order, on the event loop, instead of in SQLite's busy
+    handler.
+
+    Without it, sixteen `/award`s at once all run `BEGIN IMMEDIATE`; the
+    losers sleep in SQLite's busy handler (1, 2, 5 … 100 ms naps, retried,
+    in no order), so the unlucky one waits seconds while the lock sits idle
+    between naps. Queued here, each writer starts the moment the previous
+    one commits, first come first served. Other processes (a `wafa run-job`
+    beside the bot) still meet at SQLite's busy timeout.
+
+    A task already holding the queue passes through (a nested unit of work
+    behaves as it did without the queue), and a wait longer than the busy
+    timeout goes ahead unqueued, so the queue can delay a writer but never
+    deadlock one.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    async def enter(self) -> bool:
+        """Wait for the turn; True when this unit of work holds the queue (and must leave it)."""
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            return False
+        try:
+            await asyncio.wait_for(self._lock.acquire(), self.timeout)
+        except TimeoutError:
+            log.warning("a database writer waited %.0f s for its turn; going ahead unqueued", self.timeout)
+            return False
+        self._holder = task
+        return True
+
+    def leave(self) -> None:
+        self._holder = None
+        self._lock.release()
+
+
 class Database:
     """The engine and the unit-of-work factory every caller shares."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        sqlite = engine.dialect.name == "sqlite"
+        self.writers = WriterQueue(SQLITE_BUSY_TIMEOUT_MS / 1000) if sqlite else None
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work; `readonly=True` for pure reads (no write lock on SQLite)."""
-        return UnitOfWork(self.sessionmaker, readonly=readonly)
+        return UnitOfWork(self.sessionmaker, readonly=readonly, writers=self.writers)
 
     @property
     def dialect(self) -> str:

@@ -106,7 +106,8 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
         "telegram_api_url": "http://127.0.0.1:9",
         "timezone": "Asia/Tehran",
         "default_language": "en",
-        "broadcast_rate": 200.0,
+        "broadcast_rate": 200.0,  # fast tests: paid broadcasts (the stand-in allows them up to 1000/s)
+        "paid_broadcast": True,
         "program_file": None,
         "redis_url": None,
     }

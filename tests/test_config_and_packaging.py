@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
         ({"PORT": "99999"}, "PORT"),
         ({"PUBLIC_URL": "http://shop.example"}, "PUBLIC_URL"),  # Telegram opens Mini Apps over HTTPS only
         ({"PUBLIC_URL": "shop.example"}, "PUBLIC_URL"),
+        ({"BROADCAST_RATE": "31"}, "BROADCAST_RATE"),  # above Telegram's free 30/s without PAID_BROADCAST
+        ({"BROADCAST_RATE": "1001", "PAID_BROADCAST": "1"}, "BROADCAST_RATE"),
+        ({"PAID_BROADCAST": "maybe"}, "PAID_BROADCAST"),
     ],
 )
 def test_malformed_variables_are_named(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str) -> None:
@@ -48,6 +51,14 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.public_url is None
     monkeypatch.setenv("PUBLIC_URL", " https://shop.example/wafa/ ")
     assert load_settings(_env_file=None).public_url == "https://shop.example/wafa"
+    assert settings.paid_broadcast is False
+
+
+def test_paid_broadcasts_allow_up_to_a_thousand_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAID_BROADCAST", "1")
+    monkeypatch.setenv("BROADCAST_RATE", "1000")
+    settings = load_settings(_env_file=None)
+    assert settings.paid_broadcast is True and settings.broadcast_rate == 1000
 
 
 def _wafa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

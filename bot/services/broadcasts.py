@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain import errors
-from bot.domain.broadcasts import Segment
+from bot.domain.broadcasts import Segment, paid_broadcast_star_tenths
 from bot.domain.calendars import celebrations_between, month_bounds
 from bot.domain.delivery import MARKETING, SERVICE, DeliveryStatus
 from bot.services.ports import Context
@@ -193,7 +193,11 @@ async def report_finished(ctx: Context) -> int:
             if await uow.outbox.batch_is_open(batch):
                 continue
             counts = await uow.outbox.count_by_status(batch)
-            report = {status.value: counts.get(status, 0) for status in REPORT_FIELDS}
+            report: dict[str, Any] = {status.value: counts.get(status, 0) for status in REPORT_FIELDS}
+            if ctx.paid_broadcast:
+                first, last = await uow.outbox.sent_span(batch)
+                seconds = (last - first).total_seconds() if first is not None and last is not None else 0.0
+                report["star_tenths"] = paid_broadcast_star_tenths(report[DeliveryStatus.SENT.value], seconds)
             if not await uow.broadcasts.finish(broadcast.id, now=now, report=report):
                 continue
             owner = await uow.members.by_telegram_id(broadcast.created_by)

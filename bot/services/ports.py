@@ -77,6 +77,11 @@ class Context(Protocol):
         ...
 
     @property
+    def paid_broadcast(self) -> bool:
+        """PAID_BROADCAST: the outbox sends with `allow_paid_broadcast` (Stars), up to 1000/s."""
+        ...
+
+    @property
     def erasure_key(self) -> bytes | None:
         """The key of the hash that recognises a former member (SPEC §7); None if unconfigured."""
         ...

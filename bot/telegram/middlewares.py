@@ -38,10 +38,10 @@ class UserContext(BaseMiddleware):
         role = "customer"
         if user is not None and not user.is_bot:
             async with self.ctx.uow(readonly=True) as uow:
-                member = await uow.members.by_telegram_id(user.id)
+                member, is_staff = await uow.members.with_staff_flag(user.id)  # one query for both
                 if user.id in self.ctx.owners:
                     role = "owner"
-                elif await uow.staff.is_staff(user.id):
+                elif is_staff or (is_staff is None and await uow.staff.is_staff(user.id)):
                     role = "staff"
         default = self.ctx.settings.default_language
         lang = member.language if member is not None else telegram_language(user.language_code if user else None, default)

@@ -30,7 +30,6 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
 from bot.domain.delivery import SendOutcome, SendResult
@@ -38,6 +37,7 @@ from bot.services.outbox import CannotRender, OutboxRow, Recipient
 from bot.services.ports import Context, UnitOfWork
 from bot.telegram import scheduled_notices, shop_notices  # noqa: F401  (register their renderers)
 from bot.telegram.notices import Outgoing, UnknownNotice, load_data, render
+from bot.telegram.photos import send_picture
 from bot.telegram.render import Fmt
 from bot.telegram.retries import never_left, without_retries
 
@@ -67,15 +67,18 @@ class TelegramCourier:
     async def send(self, row: OutboxRow, message: Outgoing) -> SendResult:
         try:
             with without_retries():  # one attempt: the outcome below decides what happens next
+                paid = True if self.ctx.paid_broadcast else None
                 if message.photo is not None:
-                    sent = await self.bot.send_photo(
-                        row.chat_id,
-                        BufferedInputFile(message.photo, filename="wafa.png"),
+                    sent = await send_picture(
+                        self.bot, self.ctx, row.chat_id, message.photo, kind="notice",
                         caption=message.text,
                         reply_markup=message.reply_markup,
+                        allow_paid_broadcast=paid,
                     )
                 else:
-                    sent = await self.bot.send_message(row.chat_id, message.text, reply_markup=message.reply_markup)
+                    sent = await self.bot.send_message(
+                        row.chat_id, message.text, reply_markup=message.reply_markup, allow_paid_broadcast=paid
+                    )
         except TelegramRetryAfter as exc:
             return SendResult(
                 SendOutcome.RATE_LIMITED, f"429 retry after {exc.retry_after}s", retry_after=exc.retry_after

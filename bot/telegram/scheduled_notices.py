@@ -3,6 +3,7 @@ in the recipient's language: birthday greetings, win-back, broadcasts and
 the owner's broadcast report."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
@@ -70,7 +71,7 @@ def personalise(text: str, fmt: Fmt, first_name: str | None, points: int) -> str
 
 @notice_data("broadcast")
 async def _broadcast_data(uow: Any, row: Any, recipient: Any) -> dict[str, Any]:
-    broadcast = await uow.broadcasts.by_id(row.payload["broadcast"])
+    broadcast = await uow.broadcasts.by_id_once(row.payload["broadcast"])
     return {
         "texts": broadcast.texts,
         "first_name": recipient.first_name if recipient is not None else None,
@@ -101,4 +102,11 @@ def _broadcast_report(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
     title = _("📣 Broadcast #{number} is done. Members in the segment: {audience}.").format(
         number=fmt.num(payload["broadcast"]), audience=fmt.num(payload.get("audience", 0))
     )
-    return Outgoing("\n".join([title, *report_lines(payload, fmt)]))
+    lines = [title, *report_lines(payload, fmt)]
+    if "star_tenths" in payload:
+        stars = (Decimal(int(payload["star_tenths"])) / 10).quantize(Decimal("0.1"))
+        lines.append(
+            _("⭐ Paid broadcast: it may cost about {stars} Telegram Stars (0.1 Star for each message "
+              "beyond Telegram's free 30 a second).").format(stars=fmt.num(stars))
+        )
+    return Outgoing("\n".join(lines))

@@ -16,6 +16,7 @@ class BroadcastRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._seen: dict[int, Broadcast | None] = {}
 
     async def add(self, **values: Any) -> Broadcast | None:
         """Insert a broadcast; None when its key (the owner's one-time button) was used."""
@@ -26,6 +27,12 @@ class BroadcastRepository:
 
     async def by_id(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id, populate_existing=True)
+
+    async def by_id_once(self, broadcast_id: int) -> Broadcast | None:
+        """`by_id`, read once per unit of work (the outbox loads a chunk of rows of one broadcast)."""
+        if broadcast_id not in self._seen:
+            self._seen[broadcast_id] = await self.by_id(broadcast_id)
+        return self._seen[broadcast_id]
 
     async def by_key(self, key: str) -> Broadcast | None:
         return await self.session.scalar(select(Broadcast).where(Broadcast.key == key))

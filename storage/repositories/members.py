@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member
+from storage.models import Member, Staff
 from storage.sql import affected, insert_ignoring_conflicts
 
 
@@ -16,6 +16,24 @@ class MemberRepository:
 
     async def by_id(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
+
+    async def by_ids(self, member_ids: list[int]) -> dict[int, Member]:
+        """Many members in one query, by id (missing ids are left out)."""
+        if not member_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(Member).where(Member.id.in_(member_ids)).execution_options(populate_existing=True)
+        )
+        return {member.id: member for member in rows}
+
+    async def with_staff_flag(self, telegram_id: int) -> tuple[Member | None, bool | None]:
+        """The member and whether they are staff, in one query; the flag is None when
+        there is no member (the caller asks the staff table itself)."""
+        is_staff = select(Staff.telegram_id).where(Staff.telegram_id == telegram_id).exists()
+        row = (await self.session.execute(select(Member, is_staff).where(Member.telegram_id == telegram_id))).first()
+        if row is None:
+            return None, None
+        return row[0], bool(row[1])
 
     async def by_telegram_id(self, telegram_id: int) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.telegram_id == telegram_id))

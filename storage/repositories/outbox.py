@@ -97,6 +97,43 @@ class OutboxRepository:
             return None
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)
 
+    async def claim_many(self, message_ids: list[int], *, worker: str, now: datetime) -> list[OutboxMessage]:
+        """`claim` for a chunk of rows in one UPDATE: the rows this worker won, in id order
+        (a row another sender claimed first is left out)."""
+        if not message_ids:
+            return []
+        claimed = (
+            await self.session.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == DeliveryStatus.PENDING)
+                .values(
+                    status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        if not claimed:
+            return []
+        stmt = (
+            select(OutboxMessage).where(OutboxMessage.id.in_(list(claimed))).order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def finish_many(self, message_ids: list[int], status: DeliveryStatus, *, now: datetime) -> None:
+        """`finish` without an error for many rows in one UPDATE (a chunk's sent rows)."""
+        if not message_ids:
+            return
+        values: dict[str, Any] = {"status": status, "last_error": None}
+        if status == DeliveryStatus.SENT:
+            values["sent_at"] = now
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
     async def finish(
         self, message_id: int, status: DeliveryStatus, *, now: datetime, error: str | None = None,
         sent_message_id: int | None = None,
@@ -211,6 +248,17 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
         return affected(result)
+
+    async def sent_span(self, batch: str) -> tuple[datetime | None, datetime | None]:
+        """When the first and the last message of `batch` were sent."""
+        row = (
+            await self.session.execute(
+                select(func.min(OutboxMessage.sent_at), func.max(OutboxMessage.sent_at)).where(
+                    OutboxMessage.batch == batch, OutboxMessage.status == DeliveryStatus.SENT
+                )
+            )
+        ).one()
+        return row[0], row[1]
 
     async def batch_is_open(self, batch: str) -> bool:
         """Whether any row of `batch` still waits or is in flight."""

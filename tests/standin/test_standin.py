@@ -286,6 +286,43 @@ async def test_global_rate_limit_spans_chats(session_bot: Bot, core: BotAPIStand
     assert core.sends_per_chat == {USER: 2, 7: 1}
 
 
+async def test_paid_broadcasts_pass_the_free_limit_up_to_their_own(session_bot: Bot, core: BotAPIStandIn) -> None:
+    core.user(7, "Omid")
+    core.send_text(USER, "hi")
+    core.send_text(7, "salam")
+    core.rate_limit(global_per_second=2, paid_per_second=3)  # Telegram: 30 free, 1000 paid
+
+    for chat_id in (USER, 7, USER):
+        await session_bot.send_message(chat_id, "news", allow_paid_broadcast=True)
+    with pytest.raises(TelegramRetryAfter):
+        await session_bot.send_message(7, "news", allow_paid_broadcast=True)
+    with pytest.raises(TelegramRetryAfter):  # the free window is full
+        await session_bot.send_message(7, "news")
+
+    assert core.sends_per_chat == {USER: 2, 7: 1}
+    assert core.paid_messages == 1  # the third was beyond the free rate: 0.1 Star on Telegram
+
+
+async def test_paid_broadcasts_are_held_to_a_thousand_a_second_by_default(
+    session_bot: Bot, core: BotAPIStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import standin.faults
+
+    monkeypatch.setattr(standin.faults, "_now", lambda: 1000.0)  # every send inside one second
+    chats = range(10_000, 11_001)
+    for chat_id in chats:
+        core.user(chat_id, "Guest")
+        core.send_text(chat_id, "hi")
+    core.rate_limit(global_per_second=30)
+    refused = 0
+    for chat_id in chats:  # 1001 sends
+        try:
+            await session_bot.send_message(chat_id, "news", allow_paid_broadcast=True)
+        except TelegramRetryAfter:
+            refused += 1
+    assert refused == 1 and core.paid_messages == 1000 - 30
+
+
 async def test_injected_failure_can_target_one_chat(session_bot: Bot, core: BotAPIStandIn) -> None:
     core.user(7, "Omid")
     core.send_text(USER, "hi")

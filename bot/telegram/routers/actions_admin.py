@@ -15,7 +15,6 @@ from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -27,6 +26,7 @@ from bot.domain.actions import CODE_VALIDITY_DAYS, PAYLOAD_PREFIX
 from bot.services import actions
 from bot.telegram.channels import bot_is_admin
 from bot.telegram.filters import IsOwner
+from bot.telegram.photos import send_picture
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc, isolate
 from bot.telegram.reward_text import days, last_day
@@ -136,8 +136,8 @@ async def send_code(bot: Bot, chat_id: int, ctx: Any, fmt: Fmt, action: Any, cod
         _("Print this QR: scanning it opens the bot and checks the member in (+{points}). "
           "They can also send /checkin {code}.").format(points=fmt.points(action.points), code=esc(code)),
     ]
-    photo = BufferedInputFile(qr_card(link, code), filename=f"checkin-{code}.png")
-    await bot.send_photo(chat_id, photo, caption="\n".join(lines))
+    await send_picture(bot, ctx, chat_id, qr_card(link, code), kind="qr", filename=f"checkin-{code}.png",
+                       caption="\n".join(lines))
 
 
 def create_router() -> Router:

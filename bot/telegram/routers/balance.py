@@ -7,12 +7,13 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services import points
 from bot.telegram.menu_button import open_card_button
 from bot.telegram.notices import Outgoing, notice
+from bot.telegram.photos import send_picture
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
 from bot.telegram.reward_text import days, last_day, reward_name, tier_name, when
@@ -76,10 +77,12 @@ def stamp_lines(ctx: Any, state: Any, fmt: Fmt) -> list[str]:
 
 async def show_balance(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:
     card = await points.balance_card(ctx, member)
-    photo = BufferedInputFile(qr_card(card.member.code), filename=f"wafa-card-{card.member.code}.png")
     # With PUBLIC_URL, an "open card" button opens the Mini App; without it nothing changes.
-    await message.answer_photo(photo, caption=card_text(ctx, card, fmt),
-                               reply_markup=open_card_button(ctx.settings.public_url))
+    await send_picture(
+        message.bot, ctx, message.chat.id, qr_card(card.member.code), kind="qr",  # type: ignore[arg-type]
+        filename=f"wafa-card-{card.member.code}.png", caption=card_text(ctx, card, fmt),
+        reply_markup=open_card_button(ctx.settings.public_url),
+    )
 
 
 # -- notices ---------------------------------------------------------------------------

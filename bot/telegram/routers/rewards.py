@@ -13,7 +13,6 @@ from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -27,6 +26,7 @@ from bot.services import rewards
 from bot.telegram.edits import replace_message
 from bot.telegram.errors import describes
 from bot.telegram.notices import Outgoing, notice
+from bot.telegram.photos import send_picture
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt
 from bot.telegram.reward_text import days, description, last_day, reward_name, tier_name, what_it_is, when
@@ -157,10 +157,12 @@ async def confirm(query: CallbackQuery, callback_data: RewardConfirm, ctx: Any, 
     await replace_message(
         query, bot, _("✅ Redeemed: {reward}. Your voucher is below.").format(reward=reward_name(done.reward.name, fmt)), None
     )
-    await send_voucher(bot, query.from_user.id, done.voucher, done.reward, fmt, balance=done.member.balance)
+    await send_voucher(bot, ctx, query.from_user.id, done.voucher, done.reward, fmt, balance=done.member.balance)
 
 
-async def send_voucher(bot: Bot, chat_id: int, voucher: Any, reward: Any, fmt: Fmt, *, balance: int | None = None) -> None:
+async def send_voucher(
+    bot: Bot, ctx: Any, chat_id: int, voucher: Any, reward: Any, fmt: Fmt, *, balance: int | None = None
+) -> None:
     lines = [
         _("🎟 <b>Voucher: {reward}</b>").format(reward=reward_name(reward.name if reward else None, fmt)),
         _("Code: {code}").format(code=fmt.code(voucher.code)),
@@ -169,8 +171,8 @@ async def send_voucher(bot: Bot, chat_id: int, voucher: Any, reward: Any, fmt: F
     ]
     if balance is not None:
         lines.append(_("Your balance: {points}").format(points=fmt.points(balance)))
-    photo = BufferedInputFile(qr_card(voucher.code), filename=f"voucher-{voucher.code}.png")
-    await bot.send_photo(chat_id, photo, caption="\n".join(lines))
+    await send_picture(bot, ctx, chat_id, qr_card(voucher.code), kind="qr", filename=f"voucher-{voucher.code}.png",
+                       caption="\n".join(lines))
 
 
 # -- the member's vouchers ------------------------------------------------------------------
@@ -203,7 +205,7 @@ async def list_vouchers(query: CallbackQuery, ctx: Any, fmt: Fmt, member: Any, b
 async def show_voucher(query: CallbackQuery, callback_data: VoucherShow, ctx: Any, fmt: Fmt, member: Any, bot: Bot) -> None:
     owned = await rewards.voucher_of(ctx, member, callback_data.voucher)
     await query.answer()
-    await send_voucher(bot, query.from_user.id, owned.voucher, owned.reward, fmt)
+    await send_voucher(bot, ctx, query.from_user.id, owned.voucher, owned.reward, fmt)
 
 
 # -- errors and notices -----------------------------------------------------------------------
