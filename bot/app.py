@@ -34,6 +34,7 @@ from bot.domain.program import Program, load_program
 from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
+from bot.services import program as program_store
 from bot.services.outbox import OutboxSender
 from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
@@ -64,6 +65,7 @@ class AppContext:
     program: Program
     db: Database
     clock: Callable[[], datetime] = field(default=utcnow)
+    program_version: int = 0  # the saved version in force (0: none saved yet)
 
     @property
     def owners(self) -> frozenset[int]:
@@ -95,12 +97,17 @@ class App:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
-        self.program = program or load_program(settings.program_file)
+        program = program or load_program(settings.program_file)
         self.db = Database(create_engine(settings.database_url))
-        self.ctx = AppContext(settings, self.program, self.db, clock or utcnow)
+        self.ctx = AppContext(settings, program, self.db, clock or utcnow)
         self.i18n: CatalogI18n = create_i18n(settings.default_language)
         self._session = session
         self.http_server: HttpServer | None = None
+
+    @property
+    def program(self) -> Program:
+        """The program in force (saved versions replace the file's, see `services.program`)."""
+        return self.ctx.program
 
     @cached_property
     def bot(self) -> Bot:
@@ -203,6 +210,7 @@ class App:
             await upgrade(self.db.engine)
         elif await pending_revisions(self.db.engine):
             raise ConfigError("DATABASE_URL: the database schema is behind this version; run `wafa migrate` first")
+        await program_store.prepare(self.ctx)
         await seed_rewards(self.ctx)
 
     async def publish_menus(self) -> None:

@@ -24,6 +24,7 @@ from storage.repositories.operations import OperationsRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.privacy import PrivacyRepository
+from storage.repositories.programs import ProgramRepository
 from storage.repositories.rewards import RewardRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
@@ -66,6 +67,7 @@ class UnitOfWork:
     stamps: StampRepository
     actions: ActionRepository
     grants: GrantRepository
+    programs: ProgramRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, readonly: bool = False) -> None:
         self._sessionmaker = sessionmaker
@@ -101,6 +103,7 @@ class UnitOfWork:
         self.stamps = StampRepository(session)
         self.actions = ActionRepository(session)
         self.grants = GrantRepository(session)
+        self.programs = ProgramRepository(session)
         return self
 
     async def __aexit__(

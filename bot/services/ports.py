@@ -42,6 +42,7 @@ class UnitOfWork(Protocol):
     stamps: Any
     actions: Any
     grants: Any
+    programs: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -15,8 +15,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.telegram.routers.birthday import BirthdayForm
 from bot.telegram.routers.broadcast import BroadcastForm
+from bot.telegram.routers.setup import SetupForm
 
-OURS = StateFilter(BirthdayForm, BroadcastForm)
+OURS = StateFilter(BirthdayForm, BroadcastForm, SetupForm)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:

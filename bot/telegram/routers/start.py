@@ -22,6 +22,7 @@ from aiogram.utils.i18n import ngettext
 from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
 from bot.services import claims, members
+from bot.services import program as program_store
 from bot.telegram.routers import birthday, earn
 from bot.telegram.render import Fmt, esc
 from bot.telegram.routers.referrals import start_note
@@ -55,9 +56,16 @@ def display_name(user_first_name: str | None) -> str:
     return esc(user_first_name) if user_first_name else _("friend")
 
 
-async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str) -> None:
+async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str, role: str = "customer") -> None:
     assert message.from_user is not None
     user = message.from_user
+    if role == "owner" and not command.args and await program_store.needs_setup(ctx):
+        await message.answer(
+            _("Welcome to Wafa, {name}! Your shop has no program yet. Send /setup: a few questions about your "
+              "shop's name, currency, points and tiers, and your customers can join.").format(
+                name=display_name(user.first_name))
+        )
+        return
     profile = members.TelegramProfile(user.id, user.first_name, user.last_name, user.username, lang)
     joined = await members.enrol(ctx, profile, referral_code=referral_code_from_payload(command.args))
     member = joined.member
