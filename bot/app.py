@@ -213,6 +213,16 @@ class App:
         await program_store.prepare(self.ctx)
         await seed_rewards(self.ctx)
 
+    async def check_token(self) -> str | None:
+        """The bot's @username from getMe, or None when Telegram refuses BOT_TOKEN (401)."""
+        from aiogram.exceptions import TelegramUnauthorizedError
+
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            return None
+        return me.username or str(me.id)
+
     async def publish_menus(self) -> None:
         chats = [ChatMenu(owner, "owner", None) for owner in self.settings.admin_ids]
         async with self.ctx.uow() as uow:

@@ -33,11 +33,11 @@ async def versions(app: App) -> list[tuple[int, str]]:
         return [(r.version, r.source) for r in rows]
 
 
-async def test_a_fresh_install_offers_setup_to_the_owner_without_making_them_a_member(chat: Chat, app: App) -> None:
-    text = await chat.reply_text(OWNER, "/start")
-    assert "/setup" in text and "no program yet" in text
-    async with app.ctx.uow() as uow:
-        assert await uow.members.count() == 0
+async def test_a_fresh_install_offers_setup_to_the_owners_first_start(chat: Chat, app: App) -> None:
+    text = (await chat.say(OWNER, "/start"))[0].text
+    assert text.startswith("Welcome to Wafa, Omar! Your shop has no program yet. Send /setup")
+    await chat.say(EMMA, "/start")
+    assert "/setup" not in await chat.reply_text(OWNER, "/start")  # members joined: no longer fresh
 
 
 async def test_every_step_with_refusals_back_and_save(chat: Chat, app: App) -> None:

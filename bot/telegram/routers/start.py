@@ -59,13 +59,11 @@ def display_name(user_first_name: str | None) -> str:
 async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str, role: str = "customer") -> None:
     assert message.from_user is not None
     user = message.from_user
+    offer_setup = None
     if role == "owner" and not command.args and await program_store.needs_setup(ctx):
-        await message.answer(
-            _("Welcome to Wafa, {name}! Your shop has no program yet. Send /setup: a few questions about your "
-              "shop's name, currency, points and tiers, and your customers can join.").format(
-                name=display_name(user.first_name))
-        )
-        return
+        offer_setup = _("Welcome to Wafa, {name}! Your shop has no program yet. Send /setup: a few questions about "
+                        "your shop's name, currency, points and tiers, and your customers can join.").format(
+            name=display_name(user.first_name))
     profile = members.TelegramProfile(user.id, user.first_name, user.last_name, user.username, lang)
     joined = await members.enrol(ctx, profile, referral_code=referral_code_from_payload(command.args))
     member = joined.member
@@ -81,7 +79,8 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
         )
         await message.answer("\n\n".join(filter(None, [welcome_back, note])))
         return
-    lines = [
+    lines = [] if offer_setup is None else [offer_setup]
+    lines += [
         _("Welcome to {merchant}, {name}! 🎉 You are a member now.").format(
             merchant=merchant, name=display_name(user.first_name)
         ),
