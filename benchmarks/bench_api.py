@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -30,15 +30,15 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.throwaway import pg_database  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.domain.members import CODE_ALPHABET  # noqa: E402
-from bot.services import api_keys  # noqa: E402
-from standin import BotAPIStandIn, StandInServer  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Member  # noqa: E402
+from benchmarks.throwaway import pg_database
+from bot.app import App
+from bot.config import Settings
+from bot.domain.members import CODE_ALPHABET
+from bot.services import api_keys
+from standin import BotAPIStandIn, StandInServer
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.models import Member
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBERS = 200
@@ -65,7 +65,7 @@ async def prepare(url: str) -> str:
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        joined = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        joined = datetime(2026, 1, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             await connection.execute(
                 insert(Member),

@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import jdatetime
@@ -29,18 +29,18 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.throwaway import pg_database  # noqa: E402
-from bot.domain.calendars import celebrations_between, celebrations_on, month_bounds  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Member  # noqa: E402
-from storage.repositories.audiences import birthday_statement  # noqa: E402
+from benchmarks.throwaway import pg_database
+from bot.domain.calendars import celebrations_between, celebrations_on, month_bounds
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.models import Member
+from storage.repositories.audiences import birthday_statement
 
 BATCH = 20_000
 
 
 def member_rows(start: int, count: int, rng: random.Random) -> list[dict[str, object]]:
-    joined = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    joined = datetime(2025, 1, 1, tzinfo=UTC)
     rows = []
     for i in range(start, start + count):
         born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))

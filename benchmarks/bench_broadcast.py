@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -45,7 +45,7 @@ FIRST = 100_000
 async def seed(url: str, members: int) -> None:
     engine = create_engine(url)
     await upgrade(engine)
-    joined = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    joined = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [
         {"telegram_id": FIRST + i, "code": f"B{i:06d}", "first_name": f"Guest{i}", "language": ("ar", "fa", "en")[i % 3],
          "balance": i % 500, "tier": 0, "marketing_opt_in": True, "joined_at": joined}

@@ -24,12 +24,12 @@ from aiogram.types import Message, Update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.services import members  # noqa: E402
-from standin import BotAPIStandIn, StandInSession  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
+from bot.app import App
+from bot.config import Settings
+from bot.services import members
+from standin import BotAPIStandIn, StandInSession
+from storage.engine import create_engine
+from storage.migrate import upgrade
 
 OWNER = 1
 MEMBERS = 200

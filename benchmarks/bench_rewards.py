@@ -42,18 +42,18 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.throwaway import create_pg_database, drop_pg_database, libpq  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.domain.ledger import Kind  # noqa: E402
-from bot.domain.members import CODE_ALPHABET  # noqa: E402
-from bot.services import members, points, rewards  # noqa: E402
-from bot.services.ledger import credit  # noqa: E402
-from bot.telegram.routers.rewards import RewardConfirm  # noqa: E402
-from standin import BotAPIStandIn, StandInSession  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import Voucher  # noqa: E402
+from benchmarks.throwaway import create_pg_database, drop_pg_database, libpq
+from bot.app import App
+from bot.config import Settings
+from bot.domain.ledger import Kind
+from bot.domain.members import CODE_ALPHABET
+from bot.services import members, points, rewards
+from bot.services.ledger import credit
+from bot.telegram.routers.rewards import RewardConfirm
+from standin import BotAPIStandIn, StandInSession
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.models import Voucher
 
 OWNER = 1
 SAMPLE = 200  # members whose /balance is measured
@@ -146,7 +146,7 @@ async def redemption_rows(url: str, n: int, concurrency: int) -> list[tuple[str,
             updates.append({"update_id": len(updates) + 1, "callback_query": raw})
         parsed = [Update.model_validate(u, context={"bot": app.bot}) for u in updates]
         dispatcher, bot = app.dispatcher, app.bot
-        rows.append((label, *await measure([lambda u=u: dispatcher.feed_update(bot, u) for u in parsed], concurrency)))
+        rows.append((label, *await measure([lambda u=u, d=dispatcher, b=bot: d.feed_update(b, u) for u in parsed], concurrency)))
     async with app.ctx.uow() as uow:
         issued = await uow.session.scalar(select(func.count(Voucher.id)))
     expected = n + max(1, n // 4)
@@ -282,9 +282,9 @@ async def balance_rows(url: str, entries_total: int, concurrency: int) -> tuple[
             Update.model_validate(message_update(i, sample[i % SAMPLE], "/balance"), context={"bot": bot})
             for i in range(SAMPLE * 5)
         ]
-        await measure([lambda u=u: dispatcher.feed_update(bot, u) for u in updates[:SAMPLE]], concurrency)  # warm QR cache
+        await measure([lambda u=u, d=dispatcher, b=bot: d.feed_update(b, u) for u in updates[:SAMPLE]], concurrency)  # warm QR cache
         rows.append((f"/balance via dispatcher, {total:,} entries",
-                     *await measure([lambda u=u: dispatcher.feed_update(bot, u) for u in updates], concurrency)))
+                     *await measure([lambda u=u, d=dispatcher, b=bot: d.feed_update(b, u) for u in updates], concurrency)))
         loaded = []
         async with app.ctx.uow(readonly=True) as uow:
             for user_id in sample:

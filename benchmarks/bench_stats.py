@@ -18,24 +18,24 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.throwaway import create_pg_database, drop_pg_database  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.services import exports, reports  # noqa: E402
-from bot.telegram.render import Fmt  # noqa: E402
-from storage.engine import create_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import LedgerEntry, Member, ReferralConversion, Survey  # noqa: E402
+from benchmarks.throwaway import create_pg_database, drop_pg_database
+from bot.app import App
+from bot.config import Settings
+from bot.services import exports, reports
+from bot.telegram.render import Fmt
+from storage.engine import create_engine
+from storage.migrate import upgrade
+from storage.models import LedgerEntry, Member, ReferralConversion, Survey
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SPAN = timedelta(days=730)
 BATCH = 20_000
 
@@ -122,9 +122,9 @@ async def run(url: str, label: str, members: int, entries: int, days: int) -> li
         for span in sorted({7, days, 365}):
             rows.append((label, f"/stats {span} (all KPI queries)",
                          await timed(lambda span=span: reports.program_stats(app.ctx, actor_id=1, days=span))))
-        from bot.telegram.routers.insights import chart_data, percent
         from bot.telegram.charts import render_stats_chart
         from bot.telegram.routers import insights
+        from bot.telegram.routers.insights import chart_data, percent
 
         stats = await reports.program_stats(app.ctx, actor_id=1, days=days)
         fmt = Fmt("fa")

@@ -11,9 +11,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -25,25 +25,27 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import ConfigError, Settings, require_token
+from bot.domain.phones import region_for_currency
+from bot.domain.privacy import erasure_key as derive_erasure_key
+from bot.domain.program import Program, load_program
 from bot.http.app import create_http_app
 from bot.http.deps import HttpDeps, TelegramWebhook
 from bot.http.server import HttpServer
 from bot.metrics import Metrics
-from bot.domain.phones import region_for_currency
-from bot.domain.program import Program, load_program
-from bot.services.rewards import seed_rewards
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
 from bot.services import program as program_store
 from bot.services.outbox import OutboxSender
+from bot.services.ports import Context
+from bot.services.rewards import seed_rewards
 from bot.telegram.channels import check_channels
 from bot.telegram.commands import ChatMenu, publish_menus
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.flood import FloodGuard
 from bot.telegram.i18n import CatalogI18n, create_i18n
+from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.notices import Outgoing
 from bot.telegram.outbox_sender import TelegramCourier
-from bot.telegram.metrics import CountBotApiCalls
 from bot.telegram.polling import poll
 from bot.telegram.retries import RetryReplies
 from storage.engine import create_engine
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -80,11 +82,25 @@ class AppContext:
         """DEFAULT_REGION, else the country of the program's currency (SAR → SA), else none."""
         return self.settings.default_region or region_for_currency(self.program.currency)
 
+    @property
+    def erasure_key(self) -> bytes | None:
+        """The HMAC key of `former_members` (ERASURE_KEY, else derived from BOT_TOKEN);
+        None without both (e.g. `wafa run-job` with neither set)."""
+        return derive_erasure_key(self.settings.erasure_key, self.settings.bot_token)
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return self.db.uow(readonly=readonly)
 
+    async def after_erasure(self) -> None:
+        """Erased values must not linger in the database file (SQLite: WAL checkpoint)."""
+        await self.db.scrub()
+
     def now(self) -> datetime:
         return self.clock()
+
+
+# mypy proves here that the context the app wires satisfies the services' protocol.
+_CONTEXT_SATISFIES_PORT: type[Context] = AppContext
 
 
 class App:

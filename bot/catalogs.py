@@ -128,7 +128,7 @@ def new_catalog(lang: str) -> Catalog:
         charset="utf-8",
         fuzzy=False,
     )
-    catalog._num_plurals, catalog._plural_expr = _parse_plural(PLURAL_FORMS[lang])  # type: ignore[attr-defined]
+    catalog._num_plurals, catalog._plural_expr = _parse_plural(PLURAL_FORMS[lang])  # type: ignore[assignment]  # babel's private plural fields, typed None
     return catalog
 
 

@@ -6,9 +6,10 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.program import ProgramError
@@ -221,7 +222,7 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS: dict[str, Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+_ACTIONS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": _run,
     "webhook": _webhook,
     "migrate": _migrate,

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # The key of the hash that recognises a rejoin after /forget (SPEC §7); default: derived from BOT_TOKEN.
+    erasure_key: str | None = None
     # The HTTP side (SPEC §9). PORT=off: no HTTP server in `wafa run`; 0: any free port.
     port: int | None = Field(default=8080, ge=0, le=65535)
     http_host: str = "127.0.0.1"
@@ -45,7 +47,7 @@ class Settings(BaseSettings):
     shopify_webhook_secret: str | None = None
 
     @field_validator(
-        "bot_token", "redis_url", "webhook_url", "webhook_secret", "program_file", "default_region",
+        "bot_token", "redis_url", "webhook_url", "webhook_secret", "erasure_key", "program_file", "default_region",
         "salla_webhook_secret", "zid_webhook_token", "woocommerce_webhook_secret", "shopify_webhook_secret",
         mode="before",
     )

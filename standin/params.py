@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -69,8 +70,7 @@ def decode_json_params(params: Mapping[str, Any]) -> dict[str, Any]:
     for name in _JSON_PARAMS & decoded.keys():
         value = decoded[name]
         if isinstance(value, str):
-            try:
+            # left as text when it is not JSON; the method refuses it with Telegram's wording
+            with contextlib.suppress(ValueError):
                 decoded[name] = json.loads(value)
-            except ValueError:
-                pass  # left as text; the method refuses it with Telegram's wording
     return decoded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -139,10 +140,8 @@ class StandInServer:
         async def listing() -> list[dict[str, Any]]:
             chat_id, after = int(query["chat_id"]), int(query.get("after", 0))
             if "timeout" in query:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await self.core.wait_for_messages(chat_id, 1, float(query["timeout"]), after=after)
-                except TimeoutError:
-                    pass
             return [message.to_json() for message in self.core.messages(chat_id)[after:]]
 
         return await self._control(listing)

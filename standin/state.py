@@ -9,6 +9,7 @@ earlier ones provide; :class:`standin.api.BotAPIStandIn` is the last link.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import Counter, defaultdict, deque
@@ -110,10 +111,8 @@ class StandInState:
 
     async def _wait_for_change(self, timeout: float) -> None:
         changed = self._changed
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout)
-        except TimeoutError:
-            pass
 
     def _allocate_message_id(self, chat_id: int) -> int:
         self._next_message_id[chat_id] += 1

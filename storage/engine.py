@@ -28,6 +28,25 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+async def scrub(engine: AsyncEngine) -> None:
+    """Move every committed page out of SQLite's WAL file and truncate it, so
+    the older page versions it held (with values just erased) are gone from disk.
+    PostgreSQL: nothing to do here (see README, "Erasure")."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        await connection.run_sync(_checkpoint)
+
+
+def _checkpoint(connection: Any) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -37,6 +56,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed, not left in free pages (/forget, SPEC §7).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -6,7 +6,7 @@ classic source of off-by-hours bugs in scheduled messages.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -42,10 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.replace(tzinfo=timezone.utc) if value is not None else None
+        return value.replace(tzinfo=UTC) if value is not None else None
 
 
 class Base(DeclarativeBase):
@@ -153,6 +153,9 @@ class OutboxMessage(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # The member a message to someone else is about (a friend who joined, a survey's
+    # author): /forget finds and anonymises those rows by it.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     category: Mapped[str] = mapped_column(String(12))  # service | marketing
@@ -165,6 +168,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FormerMember(Base):
+    """Someone who erased their data (/forget), known only by a keyed hash of their
+    Telegram id (HMAC-SHA256, `bot.domain.privacy.former_key`), and which one-time
+    bonuses that membership already earned: a rejoin earns none of them again (SPEC §7)."""
+
+    __tablename__ = "former_members"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signup_bonus: Mapped[bool] = mapped_column(Boolean, default=False)
+    referred: Mapped[bool] = mapped_column(Boolean, default=False)
+    birthday_bonus_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last one paid
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ActionToken(Base):

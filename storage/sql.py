@@ -1,9 +1,10 @@
 """Portable SQL helpers: one code path for SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -18,3 +19,12 @@ def insert_ignoring_conflicts(session: AsyncSession, model: Any, values: dict[st
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).values(**values).on_conflict_do_nothing()
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an INSERT/UPDATE/DELETE touched.
+
+    `AsyncSession.execute` is typed to return `Result`; for DML it is a
+    `CursorResult`, the one that carries `rowcount`.
+    """
+    return cast("CursorResult[Any]", result).rowcount

@@ -9,14 +9,16 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.engine import READONLY
+from storage.engine import READONLY, scrub
+from storage.repositories.actions import ActionRepository
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audiences import AudienceRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.claims import ClaimRepository
+from storage.repositories.grants import GrantRepository
 from storage.repositories.history import HistoryRepository
-from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.ledger import LedgerRepository
 from storage.repositories.lots import LotRepository
 from storage.repositories.members import MemberRepository
@@ -25,18 +27,16 @@ from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.programs import ProgramRepository
+from storage.repositories.referrals import ReferralRepository
+from storage.repositories.reports import ReportRepository
 from storage.repositories.rewards import RewardRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.staff import StaffRepository
-from storage.repositories.tier_events import TierEventRepository
-from storage.repositories.referrals import ReferralRepository
-from storage.repositories.reports import ReportRepository
+from storage.repositories.stamps import StampRepository
 from storage.repositories.surveys import SurveyRepository
+from storage.repositories.tier_events import TierEventRepository
 from storage.repositories.tokens import TokenRepository
 from storage.repositories.vouchers import VoucherRepository
-from storage.repositories.actions import ActionRepository
-from storage.repositories.grants import GrantRepository
-from storage.repositories.stamps import StampRepository
 
 
 class UnitOfWork:
@@ -137,6 +137,10 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def scrub(self) -> None:
+        """After an erasure: the database file keeps none of the erased bytes (SQLite)."""
+        await scrub(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

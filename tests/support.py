@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -35,7 +35,7 @@ class FakeClock:
     """Time that only moves when a test says so."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+        self.current = start or datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.current

@@ -64,7 +64,13 @@ class Segment:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Segment:
-        return cls(**{key: data.get(key) for key in ("kind", "language", "tier", "days", "calendar")})
+        return cls(
+            kind=data.get("kind"),  # type: ignore[arg-type]  # a missing kind fails __post_init__, as before
+            language=data.get("language"),
+            tier=data.get("tier"),
+            days=data.get("days"),
+            calendar=data.get("calendar"),
+        )
 
 
 def parse_days(text: str) -> int:

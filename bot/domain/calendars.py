@@ -114,7 +114,8 @@ def to_gregorian(calendar: str, year: int, month: int, day: int) -> date:
     if calendar == JALALI:
         if not 1 <= month <= 12:
             raise ValueError("month out of range")
-        return jdatetime.date(year, month, day).togregorian()
+        gregorian: date = jdatetime.date(year, month, day).togregorian()  # jdatetime ships no types
+        return gregorian
     if calendar == HIJRI:
         try:
             gregorian = Hijri(year, month, day).to_gregorian()
@@ -235,8 +236,8 @@ def parse_birth_date(text: str, today: date, *, calendar: str | None = None) -> 
             continue
         found.append(BirthDate(cal, pieces.year, month, pieces.day))
     if not found:
-        _distance_, reason = min(reasons.values(), key=lambda item: (item[0], item[1] is not NoSuchDate))
-        raise reason(text=text)
+        _, closest = min(reasons.values(), key=lambda item: (item[0], item[1] is not NoSuchDate))
+        raise closest(text=text)
     return found
 
 

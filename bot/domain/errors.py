@@ -52,6 +52,13 @@ class MemberForgotten(DomainError):
     code = "member_forgotten"
 
 
+class SelfService(DomainError):
+    """Staff crediting their own account (SPEC §4): only an owner may, audited.
+    details: action = "award" | "stamp" | "birthday"."""
+
+    code = "self_service"
+
+
 class StaleAction(DomainError):
     """A button from an old menu, another user's button, or forged data."""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from bot.domain.delivery import DeliveryStatus
@@ -82,7 +82,7 @@ def periods(now: datetime, days: int) -> tuple[Period, Period]:
     return Period(end - span, end), Period(end - 2 * span, end - span)
 
 
-def buckets(period: Period, zone: tzinfo = timezone.utc, max_buckets: int = MAX_BUCKETS) -> list[Period]:
+def buckets(period: Period, zone: tzinfo = UTC, max_buckets: int = MAX_BUCKETS) -> list[Period]:
     """Calendar-day buckets in the merchant's `zone` that tile the period, at most `max_buckets`.
 
     Boundaries fall on local midnights, so the last bucket is *today* (midnight

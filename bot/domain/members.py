@@ -63,3 +63,23 @@ def normalize_phone(text: str) -> str:
 def phone_suffix(phone: str) -> str:
     """Last nine digits: matches `0912…` typed locally against `98912…` stored."""
     return normalize_phone(phone)[-9:]
+
+
+def member_token_counts(tokens: list[str], *, keep: int) -> list[int]:
+    """How many leading `tokens` may form the `<member>` of a command, most first.
+
+    A phone is often typed in groups (`+966 50 123 4567`, `0912 345 6789`):
+    when the first token marks a phone (`+`, `00` or a local `0`), the groups
+    that follow may belong to it, as long as `keep` tokens remain (e.g. the
+    amount of `/award`). The caller tries each count until one names a member."""
+    if not tokens:
+        return []
+    first = to_latin(tokens[0]).strip()
+    if not re.fullmatch(r"\+?\(?\d[\d\-()]*", first) or not (first.startswith(("+", "0", "("))):
+        return [1]
+    counts = []
+    for count in range(1, len(tokens) - keep + 1):
+        if count > 1 and not re.fullmatch(r"[\d\-()]+", to_latin(tokens[count - 1])):
+            break
+        counts.append(count)
+    return sorted(counts, reverse=True) or [1]

@@ -22,9 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain.members import CODE_ALPHABET
-
 from bot.domain.delivery import QuietHours, parse_quiet_hours
+from bot.domain.members import CODE_ALPHABET
 
 LANGS = ("ar", "fa", "en")
 # Reward kinds the code knows (labels are translated in the Telegram layer) and

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -124,4 +124,4 @@ def month_start(now: datetime, zone: ZoneInfo) -> datetime:
     local = now.astimezone(zone)
     first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     # Re-attach the zone so a DST change within the month gives the right offset.
-    return first.replace(tzinfo=None).replace(tzinfo=zone).astimezone(timezone.utc)
+    return first.replace(tzinfo=None).replace(tzinfo=zone).astimezone(UTC)

@@ -14,6 +14,13 @@ class InvalidUserId(DomainError):
     code = "invalid_user_id"
 
 
+class NeverOpenedBot(DomainError):
+    """/staff add for someone who never sent /start: the bot cannot message them
+    (Telegram forbids it) and does not know their language. details: telegram_id."""
+
+    code = "never_opened_bot"
+
+
 class StaffIsOwner(DomainError):
     """Owners come from ADMIN_IDS: they are not added to or removed from the staff list."""
 

@@ -243,7 +243,7 @@ def create_router() -> APIRouter:
             event_id=body.event_id.strip(),
             member=result.member.code,
             action=result.action.id,
-            status=result.status,  # type: ignore[arg-type]  # an API event is credited or over_limit
+            status=result.status,  # an API event is credited or over_limit
             points=result.points,
             balance=result.balance,
         )
@@ -263,7 +263,7 @@ def _voucher_out(code: str, status: str, reward: Any, member: Any, created: Any,
         )
     return VoucherOut(
         code=code,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reward=reward_out,
         member=member.code if member is not None else None,
         created_at=created,

@@ -28,7 +28,7 @@ def create_router() -> APIRouter:
     async def readyz(request: Request) -> JSONResponse:
         try:
             reason = await asyncio.wait_for(deps_of(request).readiness(), CHECK_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reason = f"the database did not answer within {CHECK_TIMEOUT:g} s"
         except Exception as exc:  # an unreachable database raises from the driver
             reason = f"the database is unreachable ({type(exc).__name__}: {str(exc)[:200]})"

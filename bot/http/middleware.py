@@ -78,7 +78,7 @@ class BodyLimit:
             nonlocal received
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise _TooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

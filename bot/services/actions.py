@@ -284,7 +284,8 @@ async def ask_staff(ctx: Context, telegram_id: int, action_id: str) -> Any:
             person = await uow.members.by_telegram_id(chat_id)
             await uow.outbox.enqueue(
                 key=f"action-request:{claim.id}:{chat_id}", chat_id=chat_id,
-                member_id=person.id if person is not None else None, kind="action_request", payload=payload, now=now,
+                member_id=person.id if person is not None else None, subject_id=member.id,
+                kind="action_request", payload=payload, now=now,
             )
         await uow.commit()
         return claim

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.api_keys import check_name, display_prefix, hash_key, looks_like_key, new_key, parse_scopes
 from bot.services.ports import Context
@@ -76,13 +77,13 @@ async def authenticate(ctx: Context, presented: str) -> KeyInfo | None:
     return info
 
 
-def _info(row: object) -> KeyInfo:
+def _info(row: Any) -> KeyInfo:
     return KeyInfo(
-        id=getattr(row, "id"),
-        name=getattr(row, "name"),
-        prefix=getattr(row, "prefix"),
-        scopes=tuple(getattr(row, "scopes")),
-        created_at=getattr(row, "created_at"),
-        last_used_at=getattr(row, "last_used_at"),
-        revoked_at=getattr(row, "revoked_at"),
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
     )

@@ -16,8 +16,9 @@ from bot.domain.calendars import (
 )
 from bot.domain.delivery import REMINDER
 from bot.domain.ledger import Kind
+from bot.domain.privacy import former_key
 from bot.services.gifts import GiftTally, send_gift
-from bot.services.members import find_member
+from bot.services.members import find_member, refuse_self_service
 from bot.services.ports import Context
 
 # A second bonus within this many days is refused, whatever its key: a birthday
@@ -83,11 +84,12 @@ async def correct_birthday(ctx: Context, *, actor_id: int, member_text: str, dat
     now = ctx.now()
     async with ctx.uow() as uow:
         member = await find_member(uow, member_text)
+        own = refuse_self_service(ctx, member, actor_id, "birthday")
         before = saved_birthday(member)
         await uow.audiences.set_birthday(member.id, birth, only_if_unset=False)
         uow.audit.record(
             actor_id=actor_id, action="set_birthday", member_id=member.id, now=now,
-            before=_describe(before), after=_describe(birth),
+            before=_describe(before), after=_describe(birth), **({"own_account": True} if own else {}),
         )
         await uow.members.refresh(member)
         await uow.commit()
@@ -123,12 +125,22 @@ async def run_birthdays(ctx: Context, day: date | None = None) -> BirthdayRun:
         rows = [r for r in await uow.audiences.birthdays(celebrations) if years[r.birth_calendar] > r.birth_year]
     bonus = ctx.program.bonuses.birthday
     tally = GiftTally()
+    gap_start = day_start - timedelta(days=BONUS_GAP_DAYS)
     for start in range(0, len(rows), CHUNK):
         async with ctx.uow() as uow:
-            for row in rows[start : start + CHUNK]:
+            chunk = rows[start : start + CHUNK]
+            # A membership erased with /forget that already had this year's bonus counts too (SPEC §7).
+            secret = ctx.erasure_key
+            keys = {
+                r.id: former_key(secret, r.telegram_id) for r in chunk if r.telegram_id is not None and secret and bonus
+            }
+            formers = await uow.privacy.formers(list(keys.values()))
+            for row in chunk:
+                former = formers.get(keys.get(row.id, ""))
                 # One bonus per member per BONUS_GAP_DAYS, whatever the calendars say.
-                paid_lately = bonus and await uow.audiences.birthday_bonus_since(
-                    row.id, day_start - timedelta(days=BONUS_GAP_DAYS)
+                paid_lately = bonus and (
+                    (former is not None and former.birthday_bonus_at is not None and former.birthday_bonus_at >= gap_start)
+                    or await uow.audiences.birthday_bonus_since(row.id, gap_start)
                 )
                 await send_gift(
                     ctx, uow, row, tally, key=f"birthday:{years[row.birth_calendar]}:{row.id}", kind="birthday",

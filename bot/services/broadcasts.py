@@ -65,7 +65,7 @@ async def early_split(ctx: Context, segment: Segment, tier: int) -> tuple[int, i
 async def issue_confirmation(ctx: Context, owner_id: int) -> str:
     """A one-time token for the owner's "send" button: a double tap sends once."""
     async with ctx.uow() as uow:
-        token = await uow.tokens.issue(owner_id, TOKEN_ACTION, {}, now=ctx.now())
+        token: str = await uow.tokens.issue(owner_id, TOKEN_ACTION, {}, now=ctx.now())
         await uow.commit()
     return token
 

@@ -67,7 +67,7 @@ async def end_campaign(ctx: Context, *, actor_id: int) -> int:
     """`/campaign off`: end the running campaign; NoCampaign when none runs."""
     now = ctx.now()
     async with ctx.uow() as uow:
-        ended = await uow.campaigns.end_running(now, actor_id=actor_id)
+        ended: int = await uow.campaigns.end_running(now, actor_id=actor_id)
         if not ended:
             raise NoCampaign()
         uow.audit.record(actor_id=actor_id, action="campaign_end", now=now, ended=ended)

@@ -15,8 +15,8 @@ from typing import Any
 from bot.domain import errors
 from bot.domain.ledger import (
     EARNING_KINDS,
-    Kind,
     TIER_CORRECTION_KINDS,
+    Kind,
     PostOutcome,
     add_months,
     expiry_for,

@@ -6,9 +6,10 @@ from typing import Any
 
 from bot.domain import errors
 from bot.domain.ledger import Kind
-from bot.domain.members import new_member_code, parse_member_ref, phone_suffix
+from bot.domain.members import member_token_counts, new_member_code, parse_member_ref, phone_suffix
 from bot.services.ledger import credit
 from bot.services.ports import Context, UnitOfWork
+from bot.services.privacy import former_membership
 from bot.services.referrals import ReferralNote, attribute
 
 _CODE_ATTEMPTS = 10
@@ -67,7 +68,12 @@ async def enrol(ctx: Context, profile: TelegramProfile, *, referral_code: str | 
                 return Enrolment(raced, created=False, bonus=0)
         if member is None:  # pragma: no cover - 29**6 codes; ten collisions in a row means a bug
             raise RuntimeError("could not allocate a unique member code")
-        bonus = ctx.program.bonuses.signup
+        # Rejoining after /forget (SPEC §7): a new member with no referrer, and no
+        # signup bonus if the erased membership had one.
+        former = await former_membership(ctx, uow, profile.telegram_id)
+        if former is not None:
+            referral_code = None
+        bonus = 0 if former is not None and former.signup_bonus else ctx.program.bonuses.signup
         if bonus:
             await credit(ctx, uow, member, bonus, Kind.SIGNUP, key=f"signup:{member.id}", now=now)
         note = await attribute(ctx, uow, member, referral_code, created=True, now=now)
@@ -115,6 +121,32 @@ async def find_member(uow: UnitOfWork, text: str) -> Any:
     if member.forgotten_at is not None:
         raise errors.MemberForgotten(query=text)
     return member
+
+
+async def split_member(ctx: Context, text: str, *, keep: int) -> tuple[str, list[str]]:
+    """(`<member>` text, the other tokens) of a command's arguments; a phone
+    typed in groups (`+966 50 123 4567`) is taken whole when it names a member."""
+    tokens = text.split()
+    counts = member_token_counts(tokens, keep=keep)
+    if keep == 0 and counts and counts[0] == len(tokens):
+        return " ".join(tokens), []  # nothing else expected: all of it is the phone
+    if len(counts) > 1:
+        async with ctx.uow(readonly=True) as uow:
+            for count in counts[:-1]:
+                ref = parse_member_ref(" ".join(tokens[:count]))
+                if ref is not None and ref.kind == "phone" and await uow.members.by_phone_suffix(phone_suffix(ref.value)):
+                    return " ".join(tokens[:count]), tokens[count:]
+    return (tokens[0] if tokens else ""), tokens[1:]
+
+
+def refuse_self_service(ctx: Context, member: Any, actor_id: int, action: str) -> bool:
+    """Staff may not credit their own account (SPEC §4); an owner may. Returns
+    whether this is an owner serving themselves (to be audited as such)."""
+    if member.telegram_id is None or member.telegram_id != actor_id:
+        return False
+    if actor_id not in ctx.owners:
+        raise errors.SelfService(action=action)
+    return True
 
 
 async def set_language(ctx: Context, telegram_id: int, language: str) -> bool:

@@ -39,7 +39,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.delivery import CONSENT_CATEGORIES, QUIET_CATEGORIES, DeliveryStatus, SendOutcome, SendResult
@@ -429,7 +429,7 @@ class OutboxSender(Generic[Message]):
         if end == local:
             return 0
         async with self.ctx.uow() as uow:
-            deferred = await _outbox(uow).defer(QUIET_CATEGORIES, until=end.astimezone(timezone.utc))
+            deferred = await _outbox(uow).defer(QUIET_CATEGORIES, until=end.astimezone(UTC))
             await uow.commit()
         return deferred
 

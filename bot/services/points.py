@@ -12,7 +12,7 @@ from bot.domain.earning import parse_purchase_amount, points_for_purchase
 from bot.domain.ledger import Kind
 from bot.domain.tiers import TierStanding, standing
 from bot.services.ledger import credit, debit, tier_earnings
-from bot.services.members import find_member
+from bot.services.members import find_member, refuse_self_service
 from bot.services.ports import Context, UnitOfWork
 from bot.services.referrals import reward_first_purchase
 from bot.services.stamps import CardState, card_state
@@ -29,6 +29,7 @@ class Award:
     multiplier: Decimal
     duplicate: bool
     campaign: Decimal | None = None  # the campaign multiplier included in `multiplier`
+    tier: int = 0  # the tier whose multiplier the purchase earned at (before any promotion it caused)
 
 
 def _validate_note(note: str | None) -> str | None:
@@ -52,18 +53,20 @@ async def award_purchase(
     now = ctx.now()
     async with ctx.uow() as uow:
         member = await find_member(uow, member_text)
+        own = refuse_self_service(ctx, member, actor_id, "award")
         previous = await uow.ledger.by_key(key)
         if previous is not None:
             return Award(member, previous.amount or amount, previous.delta, member.balance, Decimal(1), True)
+        tier = member.tier
         earned = await earn_purchase(ctx, uow, member, amount, key=key, now=now, note=note, actor_id=actor_id)
         if earned.duplicate:
             return Award(member, amount, earned.points, member.balance, earned.multiplier, True, earned.campaign)
         uow.audit.record(
             actor_id=actor_id, action="award", member_id=member.id, now=now,
-            amount=str(amount), points=earned.points, note=note, key=key,
+            amount=str(amount), points=earned.points, note=note, key=key, **({"own_account": True} if own else {}),
         )
         await uow.commit()
-        return Award(member, amount, earned.points, member.balance, earned.multiplier, False, earned.campaign)
+        return Award(member, amount, earned.points, member.balance, earned.multiplier, False, earned.campaign, tier)
 
 
 @dataclass(frozen=True)
@@ -100,25 +103,28 @@ async def earn_purchase(
     comes through here."""
     multiplier, boost = await purchase_multiplier(ctx, uow, member.tier, now)
     earned = points_for_purchase(amount, ctx.program.earning, multiplier)
+    # The receipt's row is written first, so it reaches the member before the
+    # tier-up, entry-reward and referral notices this purchase causes (the outbox
+    # sends in row order); its balance is filled in once everything is posted.
+    receipt = f"notify:{key}"
+    queued = member.telegram_id is not None and await uow.outbox.enqueue(
+        key=receipt, chat_id=member.telegram_id, member_id=member.id, kind="points_awarded",
+        payload={"points": earned, "balance": member.balance, "amount": str(amount)}, now=now,
+    )
     if earned and not await credit(
         ctx, uow, member, earned, Kind.PURCHASE,
         key=key, now=now, purchase_amount=amount, note=note, actor_id=actor_id,
     ):
+        if queued:
+            await uow.outbox.discard(receipt)  # the first time's receipt stands
         return Earned(earned, multiplier, boost, True)
     if earned and member.referrer_id is not None:
         # A referred friend's first qualifying purchase pays both sides, in this transaction.
         await reward_first_purchase(ctx, uow, member, now=now)
     await uow.members.touch_purchase(member.id, now)
     await uow.members.refresh(member)
-    if member.telegram_id is not None:
-        await uow.outbox.enqueue(
-            key=f"notify:{key}",
-            chat_id=member.telegram_id,
-            member_id=member.id,
-            kind="points_awarded",
-            payload={"points": earned, "balance": member.balance, "amount": str(amount)},
-            now=now,
-        )
+    if queued:
+        await uow.outbox.set_payload(receipt, {"points": earned, "balance": member.balance, "amount": str(amount)})
     return Earned(earned, multiplier, boost, False)
 
 
@@ -172,6 +178,7 @@ async def adjust_points(
     now = ctx.now()
     async with ctx.uow() as uow:
         member = await find_member(uow, member_text)
+        own = refuse_self_service(ctx, member, actor_id, "award")  # /adjust is the owner's: audited as own
         previous = await uow.ledger.by_key(key)
         if previous is not None:
             return Adjustment(member, previous.delta, member.balance, True)
@@ -190,7 +197,8 @@ async def adjust_points(
                 now=now,
             )
         uow.audit.record(
-            actor_id=actor_id, action="adjust", member_id=member.id, now=now, points=points, reason=reason, key=key
+            actor_id=actor_id, action="adjust", member_id=member.id, now=now, points=points, reason=reason, key=key,
+            **({"own_account": True} if own else {}),
         )
         await uow.commit()
         return Adjustment(member, points, member.balance, False)

@@ -57,15 +57,32 @@ class Context(Protocol):
     """Everything a use case needs: a unit-of-work factory, the program, time."""
 
     program: Program
-    owners: frozenset[int]
-    zone: ZoneInfo
+
+    @property
+    def owners(self) -> frozenset[int]:
+        """ADMIN_IDS: the Telegram ids of the owners."""
+        ...
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """TIMEZONE: the merchant's time zone."""
+        ...
 
     @property
     def region(self) -> str | None:
         """DEFAULT_REGION: where phone numbers written without a country code are read."""
         ...
 
+    @property
+    def erasure_key(self) -> bytes | None:
+        """The key of the hash that recognises a former member (SPEC §7); None if unconfigured."""
+        ...
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    async def after_erasure(self) -> None:
+        """Called after /forget committed: make the database drop the erased bytes."""
+        ...
 
     def now(self) -> datetime: ...
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import errors
+from bot.domain.ledger import Kind
+from bot.domain.privacy import former_key
 from bot.services.ports import Context, UnitOfWork
 
 Section = Callable[[UnitOfWork, Any], Awaitable[tuple[str, Any]]]
@@ -104,12 +106,51 @@ async def forget_member(ctx: Context, telegram_id: int, *, token: str) -> int:
         member = await uow.members.by_telegram_id(telegram_id)
         if member is None:
             raise errors.StaleAction()
-        balance = member.balance
+        balance: int = member.balance
+        personal = await _personal_values(uow, member)
+        await remember_former(ctx, uow, member, now=now)
         for erase in ERASERS:
             await erase(uow, member, now)
-        uow.audit.record(actor_id=telegram_id, action="forget", member_id=member.id, now=now, points_forfeited=balance)
+        await uow.privacy.rewrite_keys(member.id, telegram_id)
+        await uow.privacy.erase_messages(member.id, telegram_id, personal)
+        await uow.privacy.erase_audit(member.id, telegram_id, personal)
+        await uow.privacy.erase_ledger_notes(member.id)
+        await uow.privacy.drop_tokens(telegram_id)
+        # The member's own Telegram id is not kept even as the actor of their erasure.
+        uow.audit.record(actor_id=0, action="forget", member_id=member.id, now=now, points_forfeited=balance)
         await uow.commit()
-        return balance
+    await ctx.after_erasure()
+    return balance
+
+
+async def _personal_values(uow: UnitOfWork, member: Any) -> tuple[str, ...]:
+    """The strings that identify the member, to find them in free text and payloads."""
+    values = [member.first_name, member.last_name, member.username, member.phone]
+    full = " ".join(p for p in (member.first_name, member.last_name) if p)
+    values.append(full)
+    values += [s.comment for s in await uow.surveys.for_member(member.id) if s.comment]
+    return tuple(v for v in dict.fromkeys(values) if v and len(v) >= 2)
+
+
+async def remember_former(ctx: Context, uow: UnitOfWork, member: Any, *, now: datetime) -> None:
+    """Keep a keyed hash of the Telegram id and which one-time bonuses this
+    membership earned, so that rejoining earns none of them again (SPEC §7)."""
+    key = ctx.erasure_key
+    if key is None:  # the bot always has BOT_TOKEN; only a misconfigured tool gets here
+        raise RuntimeError("ERASURE_KEY or BOT_TOKEN is needed to erase a member")
+    await uow.privacy.remember_former(
+        former_key(key, member.telegram_id),
+        signup_bonus=await uow.privacy.last_credit_at(member.id, Kind.SIGNUP) is not None,
+        referred=member.referrer_id is not None,
+        birthday_bonus_at=await uow.privacy.last_credit_at(member.id, Kind.BIRTHDAY),
+        now=now,
+    )
+
+
+async def former_membership(ctx: Context, uow: UnitOfWork, telegram_id: int) -> Any | None:
+    """What an earlier, erased membership of this Telegram user earned (None: never a member)."""
+    key = ctx.erasure_key
+    return None if key is None else await uow.privacy.former(former_key(key, telegram_id))
 
 
 async def offer_forget(ctx: Context, member: Any) -> str:
@@ -117,6 +158,6 @@ async def offer_forget(ctx: Context, member: Any) -> str:
     if member is None:
         raise errors.NotAMember()
     async with ctx.uow() as uow:
-        token = await uow.tokens.issue(member.telegram_id, "forget", {}, now=ctx.now())
+        token: str = await uow.tokens.issue(member.telegram_id, "forget", {}, now=ctx.now())
         await uow.commit()
         return token

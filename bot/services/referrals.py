@@ -57,6 +57,7 @@ async def attribute(
         key=f"referral:{member.id}:joined",
         chat_id=referrer.telegram_id,
         member_id=referrer.id,
+        subject_id=member.id,
         kind="referral_joined",
         payload={"friend": member.first_name or "", "bonus": ctx.program.bonuses.referrer},
         now=now,
@@ -101,6 +102,7 @@ async def reward_first_purchase(ctx: Context, uow: UnitOfWork, member: Any, *, n
                 key=f"referral:{member.id}:referee:notice",
                 chat_id=member.telegram_id,
                 member_id=member.id,
+                subject_id=referrer_id,
                 kind="referral_bonus",
                 payload={"friend": (referrer.first_name or "") if referrer else "", "points": decision.referee_points},
                 now=now,
@@ -115,6 +117,7 @@ async def reward_first_purchase(ctx: Context, uow: UnitOfWork, member: Any, *, n
             key=f"referral:{member.id}:referrer:notice",
             chat_id=referrer.telegram_id,
             member_id=referrer.id,
+            subject_id=member.id,
             kind="referral_reward",
             payload={
                 "friend": member.first_name or "",

@@ -4,7 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.kpis import (
-    Activity, EarningStats, PointsFlow, ProgramStats, Referrals, RewardCount, SeriesPoint, buckets, periods,
+    Activity,
+    EarningStats,
+    PointsFlow,
+    ProgramStats,
+    Referrals,
+    RewardCount,
+    SeriesPoint,
+    buckets,
+    periods,
 )
 from bot.domain.ledger import Kind
 from bot.domain.surveys import SurveyKind, csat_from_counts, nps_from_counts

@@ -259,7 +259,8 @@ async def voucher_of(ctx: Context, member: Any, voucher_id: int) -> OwnedVoucher
 
 async def all_rewards(ctx: Context) -> list[Any]:
     async with ctx.uow(readonly=True) as uow:
-        return await uow.rewards.all()
+        rewards: list[Any] = await uow.rewards.all()
+        return rewards
 
 
 async def get_reward(ctx: Context, reward_id: int) -> Any:
@@ -274,7 +275,7 @@ async def issue_save_token(ctx: Context, actor_id: int, data: dict[str, Any]) ->
     """Validate a finished draft and park it behind the Save button's one-time token."""
     RewardDraft.from_data(data, ctx.program)
     async with ctx.uow() as uow:
-        token = await uow.tokens.issue(actor_id, SAVE_ACTION, data, now=ctx.now())
+        token: str = await uow.tokens.issue(actor_id, SAVE_ACTION, data, now=ctx.now())
         await uow.commit()
         return token
 

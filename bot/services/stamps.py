@@ -24,7 +24,7 @@ from bot.domain.stamps import (
     lapsed,
     parse_stamp_count,
 )
-from bot.services.members import find_member
+from bot.services.members import find_member, refuse_self_service
 from bot.services.ports import Context, UnitOfWork
 from bot.services.privacy import row, section
 from bot.services.recognition import give_voucher, voucher_payload
@@ -68,11 +68,12 @@ async def stamp(ctx: Context, *, actor_id: int, member_text: str, count_text: st
     now = ctx.now()
     async with ctx.uow() as uow:
         member = await find_member(uow, member_text)
+        own = refuse_self_service(ctx, member, actor_id, "stamp")
         result = await post_stamps(ctx, uow, member, count, key=key, now=now, actor_id=actor_id)
         if not result.duplicate:
             uow.audit.record(
                 actor_id=actor_id, action="stamp", member_id=member.id, now=now, stamps=count, key=key,
-                cards=len(result.vouchers),
+                cards=len(result.vouchers), **({"own_account": True} if own else {}),
             )
             await uow.commit()
         return result
@@ -82,7 +83,8 @@ async def stamps_left_today(ctx: Context, uow: UnitOfWork, member: Any, now: dat
     """How many stamps the member may still get today (merchant day)."""
     spec = stamp_card(ctx)
     start, end = day_bounds(now, ctx.zone)
-    return max(0, spec.max_per_day - await uow.stamps.given_since(member.id, start, end))
+    given: int = await uow.stamps.given_since(member.id, start, end)
+    return max(0, spec.max_per_day - given)
 
 
 async def post_stamps(

@@ -102,10 +102,13 @@ async def answer(ctx: Context, *, telegram_id: int, survey_id: int, score: int) 
             raise SurveyAnswered(score=score, kind=survey.kind)
         bonus = 0
         amount = ctx.program.bonuses.survey
-        if amount and bonus_due(await uow.surveys.last_bonus_at(member.id), now, ctx.program.surveys.min_days_between):
-            if await credit(ctx, uow, member, amount, Kind.SURVEY, key=f"survey:{survey.id}", now=now):
-                bonus = amount
-                await uow.surveys.set_fields(survey.id, bonus=bonus)
+        if (
+            amount
+            and bonus_due(await uow.surveys.last_bonus_at(member.id), now, ctx.program.surveys.min_days_between)
+            and await credit(ctx, uow, member, amount, Kind.SURVEY, key=f"survey:{survey.id}", now=now)
+        ):
+            bonus = amount
+            await uow.surveys.set_fields(survey.id, bonus=bonus)
         await uow.members.refresh(member)
         await uow.commit()
         return ScoreResult(survey.id, survey.kind, score, bonus, member.balance)
@@ -215,6 +218,7 @@ async def _alert(
             key=f"survey_alert:{survey.id}:{chat_id}" + (":comment" if late else ""),
             chat_id=chat_id,
             member_id=person.id if person is not None else None,
+            subject_id=survey.member_id,
             kind="survey_alert",
             payload=payload,
             now=now,
@@ -256,7 +260,8 @@ async def offer_csat(
         category=REMINDER,  # unprompted: waits out quiet hours
         not_before=now + CSAT_DELAY,
     )
-    return survey.id
+    survey_id: int = survey.id
+    return survey_id
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain import errors
 from bot.domain.digits import to_latin
-from bot.domain.team import InvalidUserId, StaffIsOwner, parse_user_id
+from bot.domain.team import InvalidUserId, NeverOpenedBot, StaffIsOwner, parse_user_id
 from bot.services.members import find_member
 from bot.services.ports import Context, UnitOfWork
 
@@ -50,6 +50,8 @@ async def add_staff(ctx: Context, *, actor_id: int, who: str) -> StaffChange:
         telegram_id, member = await _resolve(uow, who)
         if telegram_id in ctx.owners:
             raise StaffIsOwner(telegram_id=telegram_id)
+        if member is None and not await uow.staff.is_staff(telegram_id):
+            raise NeverOpenedBot(telegram_id=telegram_id)
         added = await uow.staff.add(telegram_id, added_by=actor_id, now=now)
         if added:
             uow.audit.record(

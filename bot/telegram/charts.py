@@ -16,6 +16,10 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # matplotlib is imported lazily (start-up time); only its types here
+    from matplotlib.typing import RcKeyType
 
 FONT_FAMILY = "DejaVu Sans"
 ZWNJ = "\u200c"
@@ -105,7 +109,7 @@ def render_stats_chart(
     native = native_text_layout() if native is None else native
     shape = shaper(rtl, native=native)
     ticks = FuncFormatter(lambda value, _pos: number(int(value)) if float(value).is_integer() else number(value))
-    style: dict[str, object] = {"font.family": FONT_FAMILY, "font.size": 10, "axes.titlesize": 11, "axes.titleweight": "bold"}
+    style: dict[RcKeyType, Any] = {"font.family": FONT_FAMILY, "font.size": 10, "axes.titlesize": 11, "axes.titleweight": "bold"}
     if native:
         style["text.language"] = lang  # libraqm picks language-specific forms (Persian vs Arabic)
     with rc_context(style):

@@ -10,8 +10,8 @@ from aiogram.utils.i18n import I18n
 from bot.metrics import Metrics
 from bot.telegram.errors import ReplyOnErrors
 from bot.telegram.flood import FloodGuard
-from bot.telegram.metrics import CountUpdates
 from bot.telegram.i18n import MemberLocaleMiddleware
+from bot.telegram.metrics import CountUpdates
 from bot.telegram.middlewares import PrivateChatsOnly, UserContext
 from bot.telegram.retries import DuringHandling
 from bot.telegram.routers import (

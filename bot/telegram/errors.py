@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.errors import DomainError
+from bot.telegram.edits import already_done, not_modified, query_too_old
 from bot.telegram.render import Fmt, esc, isolate
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,16 @@ def _note_too_long(error: DomainError, fmt: Fmt) -> str:
     )
 
 
+@describes("self_service")
+def _self_service(error: DomainError, fmt: Fmt) -> str:
+    action = error.details.get("action")
+    if action == "stamp":
+        return _("Staff cannot stamp their own card. Ask another staff member or the owner. Nothing was changed.")
+    if action == "birthday":
+        return _("Staff cannot change their own birthday. Ask the owner. Nothing was changed.")
+    return _("Staff cannot award points to themselves. Ask another staff member or the owner. Nothing was changed.")
+
+
 @describes("stale_action")
 def _stale_action(error: DomainError, fmt: Fmt) -> str:
     return _("This button is no longer valid. Nothing was changed; open the menu again.")
@@ -117,7 +129,12 @@ def _stale_action(error: DomainError, fmt: Fmt) -> str:
 
 async def answer(event: TelegramObject, text: str) -> None:
     if isinstance(event, CallbackQuery):
-        await event.answer(text[:ALERT_LIMIT], show_alert=True)
+        try:
+            await event.answer(text[:ALERT_LIMIT], show_alert=True)
+        except TelegramBadRequest as exc:  # answered already, or too late: nobody is waiting
+            if not query_too_old(exc):
+                raise
+            log.info("callback answer dropped: %s", exc.message)
     elif isinstance(event, Message):
         await event.answer(text)
 
@@ -137,6 +154,15 @@ class ReplyOnErrors(BaseMiddleware):
             return await handler(event, data)
         except DomainError as error:
             await answer(event, describe(error, data["fmt"]))
+        except TelegramBadRequest as error:
+            if not (not_modified(error) or query_too_old(error)):
+                log.exception("handler failed for %s", type(event).__name__)
+                await answer(event, _("Sorry, something went wrong on our side. Please try again in a moment."))
+                return None
+            # A double tap or a late answer: the first tap did the work. Not a failure.
+            log.info("ignored for %s: %s", type(event).__name__, error.message)
+            if isinstance(event, CallbackQuery) and not_modified(error):
+                await already_done(event)
         except Exception:
             log.exception("handler failed for %s", type(event).__name__)
             await answer(event, _("Sorry, something went wrong on our side. Please try again in a moment."))

@@ -33,7 +33,7 @@ def qr_card(text: str, label: str | None = None) -> bytes:
     font = ImageFont.load_default(size=40)
     text = label if label is not None else text
     left, top, right, bottom = ImageDraw.Draw(code).textbbox((0, 0), text, font=font)
-    width = max(code.width, right - left + 2 * MARGIN)
+    width = int(max(code.width, right - left + 2 * MARGIN))
     card = Image.new("L", (width, code.height + LABEL_HEIGHT), 255)
     card.paste(code, ((width - code.width) // 2, 0))
     ImageDraw.Draw(card).text(

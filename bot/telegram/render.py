@@ -98,7 +98,7 @@ class Fmt:
 
     def points(self, value: int | Decimal) -> str:
         # A fractional count takes the general plural form (100 selects it in ar, fa and en).
-        count = int(abs(value)) if value == int(value) else 100
+        count = abs(int(value)) if value == int(value) else 100
         return ngettext("{count} point", "{count} points", count).format(count=self.num(value))
 
     def money(self, amount: Decimal, currency: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActionClaim, ActionCode, OutboxMessage
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class ActionRepository:
@@ -60,7 +60,7 @@ class ActionRepository:
             .values(status=status, decided_by=by, decided_at=now, points=points)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def for_member(self, member_id: int) -> list[ActionClaim]:
         stmt = select(ActionClaim).where(ActionClaim.member_id == member_id).order_by(ActionClaim.id)

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ApiKey
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class ApiKeyRepository:
@@ -34,7 +34,7 @@ class ApiKeyRepository:
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return affected(result) > 0
 
     async def touch(self, key_id: int, *, now: datetime) -> None:
         await self.session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerEntry, Member
+from storage.sql import affected
 
 
 def birthday_condition(keys: Iterable[Any]) -> Any:
@@ -38,7 +39,7 @@ def reachable() -> Any:
     return and_(Member.telegram_id.is_not(None), Member.forgotten_at.is_(None))
 
 
-def birthday_statement(keys: Iterable[Any]) -> Select[Any]:
+def birthday_statement(keys: Iterable[Any]) -> Select[*tuple[Any, ...]]:
     """The birthday selection (also what `benchmarks/bench_birthdays.py` EXPLAINs)."""
     return (
         select(
@@ -90,7 +91,7 @@ class AudienceRepository:
                 birth_calendar=birth.calendar, birth_year=birth.year, birth_month=birth.month, birth_day=birth.day
             ).execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def birthday_bonus_since(self, member_id: int, since: datetime) -> bool:
         """Whether the member got a birthday bonus after `since` (whatever its key)."""

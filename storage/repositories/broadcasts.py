@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Broadcast
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class BroadcastRepository:
@@ -49,7 +49,7 @@ class BroadcastRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def start(self, broadcast_id: int, *, now: datetime) -> bool:
         return await self._move(broadcast_id, "scheduled", status="sending", started_at=now)

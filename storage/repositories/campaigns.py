@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Campaign, Member
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class CampaignRepository:
@@ -47,7 +47,7 @@ class CampaignRepository:
         result = await self.session.execute(
             stmt.values(ended_at=now, ended_by=actor_id).execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def audience(self, *, after_member: int = 0, limit: int = 1000) -> list[tuple[int, int]]:
         """(member id, chat id) of members who accept offers and can be reached."""

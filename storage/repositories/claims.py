@@ -6,6 +6,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PhoneClaim, ShopOrder
+from storage.sql import affected
 
 
 class ClaimRepository:
@@ -70,7 +71,7 @@ class ClaimRepository:
             .values(status="expired", phone=None)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def erase(self, member_id: int, phone: str | None) -> int:
         """/forget: the phone goes from the member's claims; waiting ones are dropped."""
@@ -81,7 +82,7 @@ class ClaimRepository:
             .values(phone=None)
             .execution_options(synchronize_session=False)
         )
-        count += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count += affected(result)
         if phone:
             result = await self.session.execute(
                 update(PhoneClaim)
@@ -89,5 +90,5 @@ class ClaimRepository:
                 .values(phone=None, status="erased")
                 .execution_options(synchronize_session=False)
             )
-            count += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            count += affected(result)
         return count

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +94,8 @@ class LotRepository:
             .limit(limit)
         )
         rows = (await self.session.execute(stmt)).all()
-        return [(member_id, chat_id, int(points), _aware(first)) for member_id, chat_id, points, first in rows]
+        return [(member_id, chat_id, int(points), _aware(first)) for member_id, chat_id, points, first in rows
+                if chat_id is not None]  # the query keeps only members with a Telegram id
 
     async def expiring_for(self, member_id: int, until: datetime) -> tuple[int, datetime | None]:
         """(points, first expiry) of the member's points expiring before `until`."""
@@ -120,4 +121,4 @@ def _aware(value: datetime) -> datetime:
     # A defensive belt: aggregates can hand back naive UTC (or text on SQLite).
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

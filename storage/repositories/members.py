@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class MemberRepository:
@@ -55,7 +55,7 @@ class MemberRepository:
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def refresh(self, member: Member) -> Member:
         await self.session.refresh(member)

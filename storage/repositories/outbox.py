@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import OPEN_STATUSES, DeliveryStatus
 from storage.models import OutboxLease, OutboxMessage
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 ENQUEUE_CHUNK = 5000
 
@@ -31,6 +31,7 @@ class OutboxRepository:
         now: datetime,
         category: str = "service",
         member_id: int | None = None,
+        subject_id: int | None = None,
         not_before: datetime | None = None,
         batch: str | None = None,
     ) -> bool:
@@ -39,6 +40,7 @@ class OutboxRepository:
             "key": key,
             "chat_id": chat_id,
             "member_id": member_id,
+            "subject_id": subject_id,
             "kind": kind,
             "payload": payload,
             "category": category,
@@ -50,6 +52,21 @@ class OutboxRepository:
         }
         stmt = insert_ignoring_conflicts(self.session, OutboxMessage, values).returning(OutboxMessage.id)
         return await self.session.scalar(stmt) is not None
+
+    async def set_payload(self, key: str, payload: dict[str, Any]) -> None:
+        """Rewrite the payload of a row still waiting (in the transaction that queued it)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def discard(self, key: str) -> None:
+        """Drop a row queued in this transaction that turned out not to be needed."""
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == DeliveryStatus.PENDING)
+        )
 
     async def due_rows(self, *, now: datetime, limit: int) -> list[tuple[int, int]]:
         """(id, chat_id) of pending rows whose time has come, oldest first."""
@@ -76,7 +93,7 @@ class OutboxRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if affected(result) != 1:
             return None
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)
 
@@ -116,7 +133,7 @@ class OutboxRepository:
             .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def by_key(self, key: str) -> OutboxMessage | None:
         return await self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
@@ -141,6 +158,7 @@ class OutboxRepository:
         values = [
             {
                 "member_id": None,
+                "subject_id": None,
                 "batch": None,
                 "status": DeliveryStatus.PENDING,
                 "attempts": 0,
@@ -169,7 +187,7 @@ class OutboxRepository:
             .values(not_before=until)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def mark_orphans_unknown(self, *, worker: str) -> int:
         """Rows left in `sending` by any other sender: the new lease holder takes over,
@@ -183,7 +201,7 @@ class OutboxRepository:
             .values(status=DeliveryStatus.UNKNOWN)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def batch_is_open(self, batch: str) -> bool:
         """Whether any row of `batch` still waits or is in flight."""
@@ -217,7 +235,7 @@ class OutboxRepository:
             .values(holder=holder, expires_at=until)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if affected(result) == 1:
             return True
         stmt = insert_ignoring_conflicts(
             self.session, OutboxLease, {"name": name, "holder": holder, "expires_at": until}

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reward, Setting
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class RewardRepository:
@@ -46,7 +46,7 @@ class RewardRepository:
         result = await self.session.execute(
             update(Reward).where(Reward.id == reward_id).values(**values).execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def take_one(self, reward_id: int) -> bool:
         """One unit out of stock; False when none is left. Unlimited rewards always succeed.
@@ -60,7 +60,7 @@ class RewardRepository:
             .values(stock=Reward.stock - 1)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def put_back(self, reward_id: int) -> None:
         """A unit comes back (its voucher expired unused); unlimited stays unlimited."""

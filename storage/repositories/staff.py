@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Staff
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class StaffRepository:
@@ -24,7 +24,7 @@ class StaffRepository:
 
     async def remove(self, telegram_id: int) -> bool:
         result = await self.session.execute(delete(Staff).where(Staff.telegram_id == telegram_id))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def all(self) -> list[Staff]:
         return list(await self.session.scalars(select(Staff).order_by(Staff.added_at)))

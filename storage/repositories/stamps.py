@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, StampEntry, Voucher
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class StampRepository:
@@ -41,7 +41,7 @@ class StampRepository:
             .values(stamps=Member.stamps + delta)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if affected(result) != 1:
             raise RuntimeError(f"stamps of member {member_id} would go below zero")
         return int(entry_id)
 
@@ -95,7 +95,7 @@ class StampRepository:
         for delta, created_at in (await self.session.execute(stmt)).all():
             covered += delta
             if covered >= on_card:
-                return created_at  # type: ignore[no-any-return]
+                return created_at
         return None
 
     async def members_with_stamps(self, *, after_member: int, limit: int) -> list[int]:

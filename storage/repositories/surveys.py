@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerEntry, Member, Survey
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 
 class SurveyRepository:
@@ -51,7 +51,7 @@ class SurveyRepository:
             .values(status="superseded")
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return affected(result)
 
     async def answer(self, survey_id: int, member_id: int, score: int, *, now: datetime) -> bool:
         """Record the score once: False when the survey was answered (or replaced) already."""
@@ -61,7 +61,7 @@ class SurveyRepository:
             .values(score=score, status="answered", answered_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def set_fields(self, survey_id: int, **values: Any) -> None:
         await self.session.execute(
@@ -79,7 +79,7 @@ class SurveyRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def add_late_comment(self, survey_id: int, comment: str) -> bool:
         """A comment after the step timed out: kept once, if none was given."""
@@ -89,7 +89,7 @@ class SurveyRepository:
             .values(comment=comment)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def mark_alerted(self, survey_id: int, *, now: datetime) -> bool:
         result = await self.session.execute(
@@ -98,7 +98,7 @@ class SurveyRepository:
             .values(alerted_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def last_bonus_at(self, member_id: int) -> datetime | None:
         return await self.session.scalar(
@@ -143,7 +143,8 @@ class SurveyRepository:
             .order_by(LedgerEntry.member_id)
             .limit(limit)
         )
-        return [(int(m), int(t), int(e)) for m, t, e in (await self.session.execute(stmt)).all()]
+        rows = (await self.session.execute(stmt)).all()
+        return [(int(m), int(t), int(e)) for m, t, e in rows if t is not None]  # the query keeps only Telegram ids
 
     async def score_counts(self, kind: str, start: datetime, end: datetime) -> dict[int, int]:
         """{score: answers} for surveys of `kind` answered in [start, end)."""
@@ -155,7 +156,8 @@ class SurveyRepository:
             )
             .group_by(Survey.score)
         )
-        return {int(score): int(n) for score, n in (await self.session.execute(stmt)).all()}
+        rows = (await self.session.execute(stmt)).all()
+        return {int(score): int(n) for score, n in rows if score is not None}  # the query skips NULLs
 
     async def for_member(self, member_id: int, statuses: Iterable[str] | None = None) -> list[Survey]:
         stmt = select(Survey).where(Survey.member_id == member_id)
@@ -168,4 +170,4 @@ class SurveyRepository:
         result = await self.session.execute(
             update(Survey).where(Survey.member_id == member_id, Survey.comment.is_not(None)).values(comment=None)
         )
-        return int(result.rowcount or 0)
+        return affected(result)

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActionToken
+from storage.sql import affected
 
 
 class TokenRepository:
@@ -43,4 +44,4 @@ class TokenRepository:
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1

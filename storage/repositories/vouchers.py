@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Voucher
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import affected, insert_ignoring_conflicts
 
 COUNTED = ("active", "used")  # vouchers that count toward a per-member limit
 
@@ -77,7 +77,7 @@ class VoucherRepository:
             .values(status="used", used_at=now, validated_by=staff_id, redeem_key=key)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1
 
     async def expiring(self, cutoff: datetime, *, limit: int) -> list[tuple[int, int]]:
         """(voucher id, member id) of active vouchers whose validity ended by `cutoff`."""
@@ -96,4 +96,4 @@ class VoucherRepository:
             .values(status="expired", refunded_points=refunded)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return affected(result) == 1

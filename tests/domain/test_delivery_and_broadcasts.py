@@ -1,7 +1,7 @@
 """Quiet hours, consent categories, safe personalisation, broadcast segments and times."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,7 +53,7 @@ def test_quiet_hours_cross_midnight() -> None:
 
 def test_a_receipt_at_22_30_goes_at_once_a_reminder_waits_for_9() -> None:
     quiet = parse_quiet_hours("22:00-09:00")
-    at = datetime(2026, 3, 10, 22, 30, tzinfo=TEHRAN).astimezone(timezone.utc)
+    at = datetime(2026, 3, 10, 22, 30, tzinfo=TEHRAN).astimezone(UTC)
     assert release_time(SERVICE, at, quiet, TEHRAN) is None
     for category in (REMINDER, MARKETING):
         assert release_time(category, at, quiet, TEHRAN) == datetime(2026, 3, 11, 9, 0, tzinfo=TEHRAN)
@@ -68,7 +68,7 @@ def test_quiet_hours_are_a_program_setting() -> None:
 def test_a_bad_quiet_hours_setting_stops_start_up_naming_the_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "program.toml"
     path.write_text('[messaging]\nquiet_hours = "late"\n', encoding="utf-8")
-    with pytest.raises(ProgramError, match="messaging.quiet_hours"):
+    with pytest.raises(ProgramError, match=r"messaging\.quiet_hours"):
         load_program(path)
 
 

@@ -7,7 +7,7 @@ zone moves its clocks (23- and 25-hour days).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,7 @@ from bot.domain.stamps import InvalidStampCount, dots, fill, lapsed, parse_stamp
 TEHRAN = ZoneInfo("Asia/Tehran")
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = timezone.utc
+UTC = UTC
 
 
 # -- periods in merchant time --------------------------------------------------------------

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -80,13 +80,13 @@ def test_nonsense_is_no_member_reference(typed: str) -> None:
 
 
 def test_add_months_clamps_to_month_end() -> None:
-    moment = datetime(2025, 1, 31, 10, tzinfo=timezone.utc)
+    moment = datetime(2025, 1, 31, 10, tzinfo=UTC)
     assert add_months(moment, 1).day == 28
-    assert add_months(datetime(2024, 1, 31, tzinfo=timezone.utc), 1).day == 29
-    assert add_months(moment, -13) == datetime(2023, 12, 31, 10, tzinfo=timezone.utc)
+    assert add_months(datetime(2024, 1, 31, tzinfo=UTC), 1).day == 29
+    assert add_months(moment, -13) == datetime(2023, 12, 31, 10, tzinfo=UTC)
 
 
 @given(st.integers(min_value=-240, max_value=240))
 def test_add_months_round_trip_on_early_days(months: int) -> None:
-    start = datetime(2026, 5, 17, tzinfo=timezone.utc)
+    start = datetime(2026, 5, 17, tzinfo=UTC)
     assert add_months(add_months(start, months), -months) == start

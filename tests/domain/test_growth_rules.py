@@ -1,7 +1,8 @@
 """Referral rules, NPS/CSAT arithmetic and KPI periods: pure functions, no I/O."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import itertools
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from bot.domain.referrals import (
 from bot.domain.surveys import csat, needs_alert, nps, nps_from_counts, valid_score
 from bot.domain.team import parse_user_id
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 # -- referrals -------------------------------------------------------------------------
@@ -123,20 +124,20 @@ def test_payout_rules() -> None:
 def test_month_starts_in_merchant_time() -> None:
     tehran = ZoneInfo("Asia/Tehran")  # UTC+3:30
     # 28 Feb 21:00 UTC is already 1 March in Tehran.
-    assert month_start(datetime(2026, 2, 28, 21, 0, tzinfo=timezone.utc), tehran) == datetime(
-        2026, 2, 28, 20, 30, tzinfo=timezone.utc
+    assert month_start(datetime(2026, 2, 28, 21, 0, tzinfo=UTC), tehran) == datetime(
+        2026, 2, 28, 20, 30, tzinfo=UTC
     )
-    assert month_start(datetime(2026, 2, 28, 20, 0, tzinfo=timezone.utc), tehran) == datetime(
-        2026, 1, 31, 20, 30, tzinfo=timezone.utc
+    assert month_start(datetime(2026, 2, 28, 20, 0, tzinfo=UTC), tehran) == datetime(
+        2026, 1, 31, 20, 30, tzinfo=UTC
     )
-    assert month_start(NOW, ZoneInfo("UTC")) == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert month_start(NOW, ZoneInfo("UTC")) == datetime(2026, 3, 1, tzinfo=UTC)
 
 
 # -- surveys ---------------------------------------------------------------------------
 def test_nps_against_a_hand_worked_example() -> None:
     # 20 answers: 8 promoters (9–10), 7 passives (7–8), 5 detractors (0–6).
     # % promoters = 8/20 = 40 %, % detractors = 5/20 = 25 %, NPS = 40 − 25 = +15.
-    scores = [10, 10, 10, 9, 9, 9, 9, 10] + [8, 8, 7, 7, 7, 8, 7] + [6, 5, 0, 3, 6]
+    scores = [10, 10, 10, 9, 9, 9, 9, 10, 8, 8, 7, 7, 7, 8, 7, 6, 5, 0, 3, 6]
     result = nps(scores)
     assert (result.promoters, result.passives, result.detractors, result.answers) == (8, 7, 5, 20)
     assert result.score == 15
@@ -180,7 +181,7 @@ def test_bad_stats_days(text: str) -> None:
         parse_days(text)
 
 
-@pytest.mark.parametrize("zone", [timezone.utc, ZoneInfo("Asia/Tehran"), ZoneInfo("America/Los_Angeles")])
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("Asia/Tehran"), ZoneInfo("America/Los_Angeles")])
 @pytest.mark.parametrize("days", [1, 7, 12, 30, 90, 365, 3650])
 def test_buckets_tile_the_period_on_local_midnights(days: int, zone: ZoneInfo) -> None:
     current, previous = periods(NOW, days)
@@ -189,7 +190,7 @@ def test_buckets_tile_the_period_on_local_midnights(days: int, zone: ZoneInfo) -
     parts = buckets(current, zone)
     assert 1 <= len(parts) <= 12
     assert parts[0].start == current.start and parts[-1].end == current.end
-    assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
     for part in parts[1:]:  # every inner boundary is a midnight in the merchant's zone
         assert part.start.astimezone(zone).time() == datetime.min.time()
     assert parts[-1].last_day(zone) == NOW.astimezone(zone).date()

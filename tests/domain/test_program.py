@@ -83,3 +83,12 @@ def test_pick_text_falls_back_to_english_then_any() -> None:
     assert pick_text({"en": "Gold", "fa": "طلایی"}, "fa") == "طلایی"
     assert pick_text({"en": "Gold"}, "ar") == "Gold"
     assert pick_text({"fa": "طلایی"}, "ar") == "طلایی"
+
+
+def test_a_phone_in_groups_may_take_several_tokens() -> None:
+    from bot.domain.members import member_token_counts
+
+    assert member_token_counts(["+966", "50", "123", "4567", "100", "two", "lattes"], keep=1) == [5, 4, 3, 2, 1]
+    assert member_token_counts(["W7K2QF", "100"], keep=1) == [1]
+    assert member_token_counts(["123456789", "100", "2"], keep=1) == [1]  # a Telegram id is one token
+    assert member_token_counts(["۰۹۱۲", "۱۲۳", "۴۵۶۷"], keep=0) == [3, 2, 1]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ from bot.domain.rewards import (
     voucher_expiry,
 )
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -96,7 +96,7 @@ def test_a_locked_reward_names_its_tier() -> None:
 
 def test_a_voucher_is_valid_through_its_last_day_in_merchant_time() -> None:
     tehran = ZoneInfo("Asia/Tehran")
-    late = datetime(2026, 3, 10, 22, 0, tzinfo=timezone.utc)  # already 11 March in Tehran
+    late = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)  # already 11 March in Tehran
     ends = voucher_expiry(late, 30, tehran)
     assert ends.astimezone(tehran) == datetime(2026, 4, 11, 0, 0, tzinfo=tehran)
 

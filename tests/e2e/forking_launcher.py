@@ -22,7 +22,7 @@ def _child() -> None:
     os.dup2(2, 1)  # stdout is the launcher's answer channel
     try:
         code = main(["run"])
-    except BaseException:  # noqa: BLE001 - report anything, then leave without running the parent's cleanup
+    except BaseException:
         import traceback
 
         traceback.print_exc()

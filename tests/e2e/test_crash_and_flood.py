@@ -155,7 +155,7 @@ async def redeem_a_pastry(
         before = len(standin.messages(customer))
         standin.send_text(customer, "/rewards")
         catalog = await until(
-            lambda: next(
+            lambda before=before: next(
                 (m for m in standin.messages(customer)[before:] if (customer, m.message_id) not in seen and pastry(m)), None
             ),
             timeout=8,

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ async def prepare(database: str) -> None:
     engine = create_engine(database)
     try:
         await upgrade(engine)
-        joined = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        joined = datetime(2026, 1, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             await connection.execute(
                 insert(Member),
@@ -173,7 +173,7 @@ async def test_run_job_from_the_command_line(tmp_path: Path, db_url: str) -> Non
         async with engine.begin() as connection:
             await connection.execute(insert(Member).values(
                 telegram_id=777, code="SARA22", first_name="سارا", language="fa", balance=20, tier=0,
-                marketing_opt_in=False, joined_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                marketing_opt_in=False, joined_at=datetime(2026, 1, 1, tzinfo=UTC),
                 birth_calendar="j", birth_year=1369, birth_month=2, birth_day=27,
             ))
     finally:

@@ -2,7 +2,7 @@
 later, personalised per member, delivered once, reported to the owner."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -138,10 +138,10 @@ async def test_schedule_for_later_and_cancel(chat: Chat, app: App, clock: FakeCl
     assert "is cancelled" in last(chat, OWNER).text
     await chat.deliver_outbox()
     assert got(chat, EMMA, "Evening offer") == 0  # not yet
-    clock.set(datetime(2026, 3, 10, 19, 31, tzinfo=timezone.utc))  # 23:01: released, held by quiet hours
+    clock.set(datetime(2026, 3, 10, 19, 31, tzinfo=UTC))  # 23:01: released, held by quiet hours
     await chat.deliver_outbox()
     assert got(chat, EMMA, "Evening offer") == 0
-    clock.set(datetime(2026, 3, 11, 5, 30, tzinfo=timezone.utc))  # 09:00
+    clock.set(datetime(2026, 3, 11, 5, 30, tzinfo=UTC))  # 09:00
     await chat.deliver_outbox()
     assert got(chat, EMMA, "Evening offer 0") == 1 and got(chat, EMMA, "Evening offer 1") == 0
     assert "Delivered: 1" in last(chat, OWNER).text

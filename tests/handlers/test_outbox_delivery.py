@@ -3,7 +3,7 @@ outcomes, quiet hours, blocking and coming back, one sender across replicas,
 and a crash in the middle of a broadcast."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.exceptions import TelegramNetworkError
@@ -156,7 +156,7 @@ async def test_quiet_hours_hold_offers_but_not_receipts(
     chat: Chat, app: App, standin: BotAPIStandIn, clock: FakeClock
 ) -> None:
     await join_with_offers(chat, EMMA)
-    clock.set(datetime(2026, 3, 10, 19, 0, tzinfo=timezone.utc))  # 22:30 in Tehran
+    clock.set(datetime(2026, 3, 10, 19, 0, tzinfo=UTC))  # 22:30 in Tehran
     await chat.say(OWNER, "/award @emma_w 40")
     await broadcast_to_all(app, "Late offer")
     report = await chat.deliver_outbox()
@@ -165,8 +165,8 @@ async def test_quiet_hours_hold_offers_but_not_receipts(
     assert received(standin, EMMA, "Late offer") == 0
     async with app.ctx.uow() as uow:
         row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "broadcast"))
-        assert row is not None and row.not_before == datetime(2026, 3, 11, 5, 30, tzinfo=timezone.utc)  # 09:00
-    clock.set(datetime(2026, 3, 11, 5, 30, tzinfo=timezone.utc))
+        assert row is not None and row.not_before == datetime(2026, 3, 11, 5, 30, tzinfo=UTC)  # 09:00
+    clock.set(datetime(2026, 3, 11, 5, 30, tzinfo=UTC))
     await chat.deliver_outbox()
     assert received(standin, EMMA, "Late offer") == 1
 

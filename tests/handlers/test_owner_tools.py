@@ -34,7 +34,7 @@ async def test_adjust_corrects_audits_and_tells_the_member(chat: Chat, app: App)
     assert "✅ \u2068+50 points\u2069 for سارا" in reply and "New balance: 70 points" in reply
     again = await chat.redeliver_last(OWNER.id)
     assert "already made" in again[0].text
-    reply = await chat.reply_text(OWNER, f"/adjust @sara_t -٧٠ counted twice")
+    reply = await chat.reply_text(OWNER, "/adjust @sara_t -٧٠ counted twice")
     assert "−70 points" in reply and "New balance: 0 points" in reply
     assert (await member_of(app, SARA)).balance == 0
     async with app.ctx.uow() as uow:

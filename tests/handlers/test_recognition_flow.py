@@ -4,7 +4,7 @@ transaction that earned it; redelivered purchases give nothing twice."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -117,9 +117,9 @@ async def test_milestone_points_in_persian(shop_chat: Chat, shop: App, clock: Fa
 async def test_a_membership_anniversary_is_given_by_the_daily_job_once(shop_chat: Chat, shop: App, clock: FakeClock) -> None:
     await shop_chat.say(LAYLA, "/start")  # joined 10 March 2026, 15:30 in Tehran
     layla = await member_of(shop, LAYLA)
-    clock.set(datetime(2027, 3, 9, 7, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 3, 9, 7, 0, tzinfo=UTC))
     assert "0 anniversary milestone(s) given" in await run_job(shop, "anniversaries", None)
-    clock.set(datetime(2027, 3, 12, 7, 0, tzinfo=timezone.utc))  # the bot was stopped on the 10th: caught up
+    clock.set(datetime(2027, 3, 12, 7, 0, tzinfo=UTC))  # the bot was stopped on the 10th: caught up
     assert "1 anniversary milestone(s) given" in await run_job(shop, "anniversaries", None)
     assert "0 anniversary milestone(s) given, 1 already given" in await run_job(shop, "anniversaries", None)
     [coffee] = await vouchers(shop, layla.id)

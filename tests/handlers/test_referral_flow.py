@@ -26,7 +26,7 @@ async def test_invite_shows_the_link_a_share_button_and_the_counts(chat: Chat, a
 
     await chat.say(SARA, f"/start ref-{code}")
     await chat.say(LAYLA, f"/start ref-{code}")
-    await chat.say(OWNER, f"/award @sara_t 30")
+    await chat.say(OWNER, "/award @sara_t 30")
     card = (await chat.say(EMMA, "/invite"))[0]
     assert "Friends who joined: 2" in card.text and "Friends who made a purchase: 1" in card.text
     assert "Earned from invitations: 100 points" in card.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.app import App
 from bot.jobs import run_job
@@ -89,7 +89,7 @@ async def test_one_stamping_can_fill_several_cards(db_url: str, standin: BotAPIS
 
 async def test_the_daily_cap_counts_merchant_days(cafe_chat: Chat, cafe: App, clock: FakeClock) -> None:
     # 23:40 in Tehran (UTC+03:30) on 10 March; 20 minutes later it is the 11th there, still the 10th in UTC.
-    clock.set(datetime(2026, 3, 10, 20, 10, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 10, 20, 10, tzinfo=UTC))
     await cafe_chat.say(EMMA, "/start")
     emma = await member_of(cafe, EMMA)
     await cafe_chat.say(OWNER, f"/stamp {emma.code} 2")

@@ -1,7 +1,7 @@
 """The /stats chart: Arabic and Persian labels have glyphs and are shaped exactly once."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -70,11 +70,11 @@ def test_chart_renders_with_either_layout(app: App, clock: FakeClock, native: bo
 
 async def test_todays_sign_ups_are_charted_under_today_in_merchant_time(chat: Chat, app: App, clock: FakeClock) -> None:
     """The shop is in Tehran (UTC+3:30): 20:00 UTC is still 10 March there, 21:00 UTC is already 11 March."""
-    clock.set(datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc))  # 23:30 on 19 Esfand 1404 in Tehran
+    clock.set(datetime(2026, 3, 10, 20, 0, tzinfo=UTC))  # 23:30 on 19 Esfand 1404 in Tehran
     await chat.say(EMMA, "/start")
-    clock.set(datetime(2026, 3, 10, 21, 0, tzinfo=timezone.utc))  # 00:30 on 20 Esfand
+    clock.set(datetime(2026, 3, 10, 21, 0, tzinfo=UTC))  # 00:30 on 20 Esfand
     await chat.say(SARA, "/start")
-    clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=timezone.utc))  # 11:30 on 20 Esfand
+    clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=UTC))  # 11:30 on 20 Esfand
     stats = await reports.program_stats(app.ctx, actor_id=OWNER.id, days=7)
     fmt = Fmt("fa", zone=app.ctx.zone)
     with app.i18n.context(), app.i18n.use_locale("fa"):

@@ -108,9 +108,9 @@ def test_port_http_host_and_webhook_secret_settings() -> None:
     ):
         with pytest.raises(ConfigError, match=f"^{name}: "):
             load_settings(**bad)
-    with pytest.raises(ConfigError, match="^WEBHOOK_SECRET: required"):
+    with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET: required"):
         require_webhook(load_settings(webhook_url="https://bot.example.com/telegram", webhook_secret=""))
-    with pytest.raises(ConfigError, match="^PORT: "):
+    with pytest.raises(ConfigError, match=r"^PORT: "):
         require_webhook(load_settings(webhook_url="https://bot.example.com/t", webhook_secret="ok", port="off"))
     assert load_settings(default_region="eg").default_region == "EG"
 

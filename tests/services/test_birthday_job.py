@@ -2,7 +2,7 @@
 their birthday in their own calendar, in their language, with the bonus, once a year."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import jdatetime
 from hijridate import Hijri
@@ -19,7 +19,7 @@ TEHRAN_10AM_IN_UTC = timedelta(hours=6, minutes=30)  # Asia/Tehran is UTC+03:30
 
 def ten_am(day: date) -> datetime:
     """10:00 merchant time (the tests' TIMEZONE is Asia/Tehran) on `day`."""
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + TEHRAN_10AM_IN_UTC
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + TEHRAN_10AM_IN_UTC
 
 
 def gregorian(value: object) -> date:
@@ -152,15 +152,15 @@ async def test_a_birthday_moved_to_another_calendar_pays_once_a_year(chat: Chat,
 async def test_greetings_wait_for_the_end_of_quiet_hours(chat: Chat, app: App, clock: FakeClock) -> None:
     await join_with_birthday(chat, app, EMMA, BirthDate("g", 1990, 5, 17))
     # An operator runs the job by hand late in the evening (23:00 merchant time).
-    clock.set(datetime(2026, 5, 17, 19, 30, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 5, 17, 19, 30, tzinfo=UTC))
     await run_job(app, "birthdays", date(2026, 5, 17))
     before = len(chat.standin.messages(EMMA.id))
     report = await chat.deliver_outbox()
     assert report.sent == 0 and report.deferred == 1
     assert len(chat.standin.messages(EMMA.id)) == before
-    clock.set(datetime(2026, 5, 18, 5, 29, tzinfo=timezone.utc))  # 08:59 in Tehran
+    clock.set(datetime(2026, 5, 18, 5, 29, tzinfo=UTC))  # 08:59 in Tehran
     assert (await chat.deliver_outbox()).sent == 0
-    clock.set(datetime(2026, 5, 18, 5, 30, tzinfo=timezone.utc))  # 09:00
+    clock.set(datetime(2026, 5, 18, 5, 30, tzinfo=UTC))  # 09:00
     assert (await chat.deliver_outbox()).sent == 1
     assert "Happy birthday" in chat.standin.messages(EMMA.id)[-1].text
 

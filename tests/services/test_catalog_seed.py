@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -41,8 +41,8 @@ async def test_seeding_is_idempotent_and_never_undoes_the_owners_edits(db_url: s
         assert (seeded["coffee"].active, seeded["coffee"].cost) == (False, 175)
         cake = seeded["cake"]
         tehran = restarted.ctx.zone
-        assert cake.starts_at == datetime(2026, 4, 1, tzinfo=tehran).astimezone(timezone.utc)
-        assert cake.ends_at == datetime(2026, 5, 1, tzinfo=tehran).astimezone(timezone.utc)
+        assert cake.starts_at == datetime(2026, 4, 1, tzinfo=tehran).astimezone(UTC)
+        assert cake.ends_at == datetime(2026, 5, 1, tzinfo=tehran).astimezone(UTC)
         async with restarted.ctx.uow() as uow:
             assert await uow.session.scalar(select(func.count(Reward.id))) == 4
     finally:

@@ -4,7 +4,7 @@ per batch, tiers rise at once and fall only when their period ends. Every run is
 to repeat."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -31,7 +31,7 @@ async def join(app: App, telegram_id: int, lang: str = "en") -> int:
 async def buy(app: App, member_id: int, amount: int, key: str) -> points.Award:
     async with app.ctx.uow() as uow:
         code = (await uow.members.by_id(member_id)).code
-    return await points.award_purchase(app.ctx, actor_id=1, member_text=code, amount_text=str(amount), note=None, key=key)
+    return await points.award_purchase(app.ctx, actor_id=999, member_text=code, amount_text=str(amount), note=None, key=key)
 
 
 async def spend(app: App, member_id: int, amount: int, key: str) -> None:
@@ -86,7 +86,7 @@ async def test_points_that_never_expire_survive_and_spending_spares_them(app: Ap
     )
     assert adjusted.balance == 60
     await spend(app, member_id, 10, "s:2")  # from the expiring 20, not the adjustment
-    clock.set(datetime(2027, 6, 1, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 6, 1, 9, 0, tzinfo=UTC))
     await run_job(app, "expiry", None)
     assert await balance(app, member_id) == 40
 
@@ -155,7 +155,7 @@ async def test_members_are_reminded_once_per_batch_in_their_language(
     await run_job(app, "expiry", date(2027, 3, 20))
     later = [r for r in await rows(app, OutboxMessage, kind="points_expiring") if r.id != reminder.id]
     assert [r.payload["points"] for r in later] == [40]
-    clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))
     await app.sender.drain()
     texts = [m.text for m in standin.messages(5)]
     assert any("۵۰ امتیاز" in t and "منقضی" in t for t in texts), texts
@@ -167,7 +167,7 @@ async def test_a_promotion_is_immediate_recorded_and_congratulated(app: App, clo
     assert award.member.tier == 1
     [event] = await rows(app, TierEvent, member_id=member_id)
     assert (event.from_tier, event.to_tier, event.reason, event.earned) == (0, 1, "promotion", 500)
-    assert event.held_until == datetime(2027, 3, 10, 12, 0, tzinfo=timezone.utc)
+    assert event.held_until == datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
     [notice] = await rows(app, OutboxMessage, kind="tier_promoted")
     assert notice.payload["tier"] == 1 and notice.category == "service"
     await buy(app, member_id, 10, "a:6b")  # still Gold: no second congratulation
@@ -201,7 +201,7 @@ async def test_a_member_who_keeps_earning_keeps_the_tier(app: App, clock: FakeCl
     assert "1 renewed" in report
     events = await rows(app, TierEvent, member_id=member_id)
     assert [e.reason for e in events] == ["promotion", "renewal"]
-    assert events[-1].held_until == datetime(2028, 3, 11, tzinfo=app.ctx.zone).astimezone(timezone.utc).replace(
+    assert events[-1].held_until == datetime(2028, 3, 11, tzinfo=app.ctx.zone).astimezone(UTC).replace(
         hour=events[-1].held_until.hour
     )
     assert await rows(app, OutboxMessage, kind="tier_demoted") == []

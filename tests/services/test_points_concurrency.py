@@ -108,7 +108,7 @@ async def test_a_debit_beyond_the_balance_leaves_no_trace(app: App) -> None:
 async def test_the_database_refuses_a_negative_balance_even_without_the_guard(app: App) -> None:
     member = (await members.enrol(app.ctx, profile(11))).member
     async with app.ctx.uow() as uow:
-        with pytest.raises(Exception, match="(?i)check|constraint"):
+        with pytest.raises(Exception, match=r"(?i)check|constraint"):
             await uow.members.set_fields(member.id, balance=-1)
             await uow.commit()
 

@@ -15,9 +15,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
-from PIL import Image
-
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -40,6 +37,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiohttp import ClientSession
+from PIL import Image
+
 from standin import (
     DEFAULT_BOT_ID,
     BotAPIStandIn,

@@ -3,7 +3,7 @@ databases (the benchmark shows the same at a million members)."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, text
 
@@ -18,7 +18,7 @@ MEMBERS = 5000
 async def plan(db_url: str, keys: list) -> str:  # type: ignore[type-arg]
     engine = create_engine(db_url)
     rng = random.Random(4)
-    joined = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    joined = datetime(2025, 1, 1, tzinfo=UTC)
     rows = [
         {
             "telegram_id": 10_000 + i, "code": f"T{i:05d}", "language": "fa", "balance": 0, "tier": 0,

@@ -1,6 +1,8 @@
 """Migrations: they build exactly the models' schema, and go down and up again."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -33,5 +35,15 @@ async def test_down_and_up_again(db_url: str) -> None:
         assert await pending_revisions(engine)
         await upgrade(engine)
         assert not await pending_revisions(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_connections_zero_what_they_delete(tmp_path: Path) -> None:
+    """/forget: erased values must not stay in free pages (PRAGMA secure_delete)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/secure.db")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
     finally:
         await engine.dispose()

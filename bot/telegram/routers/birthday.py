@@ -24,6 +24,7 @@ from bot.domain.calendars import BirthDate, BirthdayAlreadySet
 from bot.domain.errors import DomainError, NotAMember
 from bot.services import birthdays
 from bot.telegram.dates import birth_date, birth_date_with_equivalent, calendar_name
+from bot.telegram.edits import already_done, answer_quietly, edit_or_done, keyboard_gone
 from bot.telegram.errors import describes, echo
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc
@@ -121,22 +122,48 @@ async def start_asking(message: Message, state: FSMContext, member: Any, fmt: Fm
     await message.answer(prompt_text())
 
 
-async def birthday_command(message: Message, state: FSMContext, member: Any, fmt: Fmt) -> None:
-    await start_asking(message, state, member, fmt)
+async def birthday_command(
+    message: Message, command: CommandObject, ctx: Any, state: FSMContext, member: Any, fmt: Fmt
+) -> None:
+    """`/birthday` asks; `/birthday 1990-05-17` reads the date given with it at once (SPEC §3)."""
+    given = (command.args or "").strip()
+    if not given:
+        await start_asking(message, state, member, fmt)
+        return
+    if member is None:
+        raise NotAMember()
+    already = saved_text(member, fmt)
+    if already is not None:
+        await message.answer(already)
+        return
+    # A date that cannot be read is answered, and the next message may be the date.
+    await state.set_state(BirthdayForm.date)
+    await show_readings(message, ctx, fmt, given)
 
 
 async def birthday_button(query: CallbackQuery, state: FSMContext, member: Any, fmt: Fmt) -> None:
-    await query.answer()
+    if keyboard_gone(query):
+        await already_done(query)  # a double tap: the question was asked once
+        return
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        if not await edit_or_done(query, query.message.edit_reply_markup(reply_markup=None)):
+            return
+        await answer_quietly(query)
         await start_asking(query.message, state, member, fmt)
+        return
+    await answer_quietly(query)
 
 
 async def date_typed(message: Message, ctx: Any, fmt: Fmt, member: Any, state: FSMContext) -> None:
     if member is None:
         await state.clear()
         raise NotAMember()
-    readings = birthdays.read_birthday(ctx, message.text or "")
+    await show_readings(message, ctx, fmt, message.text or "")
+
+
+async def show_readings(message: Message, ctx: Any, fmt: Fmt, text: str) -> None:
+    """Confirm the one reading of `text`, or ask which calendar it is in."""
+    readings = birthdays.read_birthday(ctx, text)
     if len(readings) == 1:
         text, keyboard = confirm_view(readings[0], fmt)
         await message.answer(text, reply_markup=keyboard)

@@ -16,6 +16,7 @@ The send buttons carry a one-time token: a double tap sends once.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiogram import F, Router
@@ -24,20 +25,19 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 
-from bot.domain.broadcasts import LANGUAGES, Segment, check_text, parse_days, parse_send_time
-from bot.domain.calendars import in_calendar
+from bot.domain.broadcasts import LANGUAGES, Segment, UnreadableTime, check_text, parse_days, parse_send_time
+from bot.domain.calendars import GREGORIAN, HIJRI, JALALI, in_calendar
 from bot.domain.errors import DomainError
 from bot.i18n import LANGUAGE_NAMES
 from bot.services import broadcasts
 from bot.telegram.dates import hijri_month, jalali_month
 from bot.telegram.errors import describes, echo
 from bot.telegram.filters import IsOwner
-from bot.telegram.render import Fmt, esc, language_name
+from bot.telegram.render import Fmt, esc, isolate, language_name
 from bot.telegram.scheduled_notices import opt_out_line, personalise, pick_text
 
 
@@ -214,7 +214,14 @@ def _text_prompt(lang: str | None, by_language: dict[str, int], fmt: Fmt) -> str
         )
     return first + "\n" + _(
         "You can write {name_tag} and {points_tag}: each member sees their own name and points."
-    ).format(name_tag="<code>{first_name}</code>", points_tag="<code>{points}</code>")
+    ).format(name_tag="<code>{first_name}</code>", points_tag="<code>{points}</code>") + "\n" + points_word_hint(fmt)
+
+
+def points_word_hint(fmt: Fmt) -> str:
+    """{points} becomes e.g. "120 points": the owner should not write the word again."""
+    return _("{points_tag} already includes the word “points” (it becomes e.g. {example}), so do not add it.").format(
+        points_tag="<code>{points}</code>", example=fmt.points(120)
+    )
 
 
 async def mode_chosen(query: CallbackQuery, callback_data: Step, state: FSMContext, fmt: Fmt) -> None:
@@ -261,6 +268,8 @@ async def _preview(
             if "*" in texts
             else _("👀 Preview for members who speak {language}:").format(language=language_name(lang))
         )
+        if "{points}" in pick_text(texts, lang):
+            header += "\n" + points_word_hint(fmt)
         await message.answer(header)
         await message.answer(body)
     token = await broadcasts.issue_confirmation(ctx, message.chat.id)
@@ -370,14 +379,24 @@ async def send_now(query: CallbackQuery, callback_data: Step, state: FSMContext,
         )
 
 
-async def ask_time(query: CallbackQuery, callback_data: Step, state: FSMContext, ctx: Any) -> None:
+def schedule_example(ctx: Any, fmt: Fmt) -> str:
+    """A date-and-time example two days from today, in the owner's calendar and digits
+    (what `parse_send_time` reads back), so it never lies in the past."""
+    day = (ctx.now().astimezone(ctx.zone) + timedelta(days=2)).date()
+    calendar = {"jalali": JALALI, "hijri": HIJRI}.get(fmt.calendar, GREGORIAN)
+    year, month, mday = in_calendar(day, calendar)
+    typed = f"{year:04d}-{month:02d}-{mday:02d}" if calendar == GREGORIAN else f"{year:04d}/{month:02d}/{mday:02d}"
+    return isolate(fmt.digits_of(f"{typed} 18:30"))
+
+
+async def ask_time(query: CallbackQuery, callback_data: Step, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
     await query.answer()
     await state.set_state(BroadcastForm.when)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(
-            _("🕒 When should it go out? Send a time ({zone}), e.g. 18:30, tomorrow 10:00 or 2026-03-12 18:30.").format(
-                zone=esc(ctx.settings.timezone)
+            _("🕒 When should it go out? Send a time ({zone}), e.g. 18:30, tomorrow 10:00 or {example}.").format(
+                zone=esc(ctx.settings.timezone), example=schedule_example(ctx, fmt)
             )
         )
 
@@ -385,7 +404,11 @@ async def ask_time(query: CallbackQuery, callback_data: Step, state: FSMContext,
 async def time_typed(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, lang: str) -> None:
     assert message.from_user is not None
     now_local = ctx.now().astimezone(ctx.zone)
-    moment = parse_send_time(message.text or "", now_local)
+    try:
+        moment = parse_send_time(message.text or "", now_local)
+    except UnreadableTime as error:
+        error.details["example"] = schedule_example(ctx, fmt)
+        raise
     data = await state.get_data()
     created = await broadcasts.create_broadcast(
         ctx,
@@ -462,8 +485,8 @@ def _empty(error: DomainError, fmt: Fmt) -> str:
 
 @describes("unreadable_time")
 def _unreadable_time(error: DomainError, fmt: Fmt) -> str:
-    return _("I could not read {text} as a time. Send e.g. 18:30, tomorrow 10:00 or 2026-03-12 18:30.").format(
-        text=echo(error.details.get("text", ""))
+    return _("I could not read {text} as a time. Send e.g. 18:30, tomorrow 10:00 or {example}.").format(
+        text=echo(error.details.get("text", "")), example=error.details.get("example", "")
     )
 
 

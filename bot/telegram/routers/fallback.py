@@ -7,9 +7,19 @@ land here too and get exactly the unknown-command answer.
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+
+async def nothing_to_cancel(message: Message, state: FSMContext) -> None:
+    """/cancel that no conversation took: end a stray state, or say there is nothing."""
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.answer(_("Cancelled. Nothing was changed."))
+        return
+    await message.answer(_("There is nothing to cancel."))
 
 
 async def unknown_command(message: Message) -> None:
@@ -31,6 +41,7 @@ async def stale_button(query: CallbackQuery) -> None:
 
 def create_router() -> Router:
     router = Router(name="fallback")
+    router.message.register(nothing_to_cancel, Command("cancel"))
     router.message.register(unknown_command, F.text.startswith("/"))
     router.message.register(anything_else)
     router.edited_message.register(edited)

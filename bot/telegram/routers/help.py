@@ -13,7 +13,6 @@ from bot.telegram.commands import menu_for
 from bot.telegram.render import Fmt, esc
 
 
-
 def earning_rule(program: Any, fmt: Fmt) -> str:
     """"Every SAR you spend earns 2 points", or "every 10 SAR earns 1 point" for rates below one."""
     rate: Decimal = program.earning.points_per_unit

@@ -14,7 +14,7 @@ from bot.domain.errors import NotAMember
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.services import members
 from bot.telegram.commands import ChatMenu, publish_chat_menu
-
+from bot.telegram.edits import already_done, answer_quietly, edit_or_done, keyboard_gone
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -48,12 +48,14 @@ async def choose_language(
         raise NotAMember()
     # Answer in the language just chosen, not the one this update started in.
     with i18n.use_locale(callback_data.code):
-        await query.answer()
+        if keyboard_gone(query):
+            await already_done(query)  # a double tap
+            return
         if isinstance(query.message, Message):
-            await query.message.edit_text(
-                _("Done: I will speak {language} with you.").format(language=LANGUAGE_NAMES[callback_data.code]),
-                reply_markup=None,
-            )
+            done = _("Done: I will speak {language} with you.").format(language=LANGUAGE_NAMES[callback_data.code])
+            if not await edit_or_done(query, query.message.edit_text(done, reply_markup=None)):
+                return
+        await answer_quietly(query)
     await publish_chat_menu(bot, i18n, ChatMenu(query.from_user.id, role, callback_data.code))
 
 

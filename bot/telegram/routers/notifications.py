@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -23,6 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.digits import to_latin
 from bot.domain.errors import NotAMember
 from bot.services import members, reachability
+from bot.telegram.edits import answer_quietly, edit_or_done
 from bot.telegram.render import esc
 
 _ON = {"on", "yes", "1", "روشن", "بله", "تشغيل", "نعم"}
@@ -75,15 +75,11 @@ async def toggle(query: CallbackQuery, callback_data: Offers, ctx: Any) -> None:
     member = await members.set_marketing_consent(ctx, query.from_user.id, callback_data.on)
     if member is None:
         raise NotAMember()
-    await query.answer()
     if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(
-                state_text(member.marketing_opt_in), reply_markup=toggle_keyboard(member.marketing_opt_in)
-            )
-        except TelegramBadRequest as exc:  # an old button pressed again: the card already says so
-            if "not modified" not in exc.message:
-                raise
+        edit = query.message.edit_text(state_text(member.marketing_opt_in), reply_markup=toggle_keyboard(member.marketing_opt_in))
+        if not await edit_or_done(query, edit):  # an old button pressed again: the card already says so
+            return
+    await answer_quietly(query)
 
 
 async def membership_changed(event: ChatMemberUpdated, ctx: Any) -> None:

@@ -1,6 +1,7 @@
 """Counter commands for staff and owners: /award and /member (SPEC §4)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiogram import Router
@@ -9,14 +10,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.domain.ledger import command_key
 from bot.domain.errors import MemberNotFound
+from bot.domain.ledger import command_key
 from bot.i18n import LANGUAGES
 from bot.services import claims, points
-from bot.services.members import find_member
+from bot.services.members import find_member, split_member
 from bot.telegram.filters import IsStaff
 from bot.telegram.render import Fmt, esc, language_name
-
 
 
 def member_label(member: Any, fmt: Fmt) -> str:
@@ -26,18 +26,19 @@ def member_label(member: Any, fmt: Fmt) -> str:
 
 async def award(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
     assert message.from_user is not None
-    args = (command.args or "").split(maxsplit=2)
-    if len(args) < 2:
+    who, rest = await split_member(ctx, command.args or "", keep=1)
+    if not rest:
         await message.answer(
             esc(_("Usage: /award <member> <amount> [note]\nExample: /award W7K2QF 120.50 two lattes"))
         )
         return
+    note = (command.args or "").split(None, len(who.split()) + 1)[len(who.split()) + 1:]
     result = await points.award_purchase(
         ctx,
         actor_id=message.from_user.id,
-        member_text=args[0],
-        amount_text=args[1],
-        note=args[2] if len(args) > 2 else None,
+        member_text=who,
+        amount_text=rest[0],
+        note=note[0] if note else None,
         key=command_key("award", message.chat.id, message.message_id),
     )
     who = member_label(result.member, fmt)
@@ -47,13 +48,30 @@ async def award(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) ->
     else:
         text = _("✅ {points} to {member} for a purchase of {amount}.")
     lines = [text.format(points=fmt.points(result.points), member=who, amount=purchase)]
+    if not result.duplicate:
+        lines += multiplier_lines(ctx, result, fmt)
     lines.append(_("New balance: {balance}.").format(balance=fmt.points(result.balance)))
     await message.answer("\n".join(lines))
 
 
+def multiplier_lines(ctx: Any, result: Any, fmt: Fmt) -> list[str]:
+    """Why the points differ from the amount × rate: the member's tier, a running campaign."""
+    lines = []
+    campaign = result.campaign or Decimal(1)
+    tier_multiplier = result.multiplier / campaign
+    if tier_multiplier != 1:
+        tier = ctx.program.tiers[min(result.tier, len(ctx.program.tiers) - 1)]
+        lines.append(_("Includes ×{multiplier} for the member's tier ({tier}).").format(
+            multiplier=fmt.num(tier_multiplier.normalize()), tier=fmt.name(tier.name)
+        ))
+    if campaign != 1:
+        lines.append(_("Includes ×{multiplier} for the running campaign.").format(multiplier=fmt.num(campaign.normalize())))
+    return lines
+
+
 async def member_card(message: Message, command: CommandObject, ctx: Any, fmt: Fmt) -> None:
-    query = (command.args or "").strip()
-    if not query or len(query.split()) > 1:
+    query, rest = await split_member(ctx, command.args or "", keep=0)
+    if not query or rest:
         await message.answer(esc(_("Usage: /member <member>\nExample: /member W7K2QF")))
         return
     try:

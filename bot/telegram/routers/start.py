@@ -23,10 +23,10 @@ from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
 from bot.services import claims, members
 from bot.services import program as program_store
-from bot.telegram.routers import birthday, earn
+from bot.telegram.edits import already_done, answer_quietly, edit_or_done, keyboard_gone
 from bot.telegram.render import Fmt, esc
+from bot.telegram.routers import birthday, earn
 from bot.telegram.routers.referrals import start_note
-
 
 
 class Consent(CallbackData, prefix="consent"):
@@ -113,10 +113,16 @@ async def choose_consent(query: CallbackQuery, callback_data: Consent, ctx: Any)
         if callback_data.opt_in
         else _("Done: no offers. You will still get messages about your points and vouchers.")
     )
-    await query.answer()
+    if keyboard_gone(query):
+        await already_done(query)  # a double tap: the first one answered already
+        return
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        if not await edit_or_done(query, query.message.edit_reply_markup(reply_markup=None)):
+            return
+        await answer_quietly(query)
         await query.message.answer(text)
+        return
+    await answer_quietly(query)
 
 
 async def share_phone(message: Message, ctx: Any, fmt: Fmt) -> None:

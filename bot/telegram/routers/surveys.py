@@ -7,6 +7,7 @@ survey id; commands still work while it is open.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -44,6 +45,7 @@ class Feedback(StatesGroup):
 # -- keyboards and questions -----------------------------------------------------
 def score_keyboard(survey_id: int, kind: str, fmt: Fmt) -> InlineKeyboardMarkup:
     scores = list(SCALES[SurveyKind(kind)])
+    label: Callable[[int], str]
     if kind == SurveyKind.NPS:
         rows = [scores[:6], scores[6:]]  # 0–5 and 6–10: big enough to tap on a phone
         label = fmt.num

@@ -6,9 +6,8 @@ from typing import Any
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.domain.errors import DomainError
 from bot.services import team
@@ -98,6 +97,14 @@ def _invalid_user_id(error: DomainError, fmt: Fmt) -> str:
     return _("{text} is not a Telegram user id. Send the number, e.g. /staff add 123456789.").format(
         text=echo(error.details.get("text", ""))
     )
+
+
+@describes("never_opened_bot")
+def _never_opened(error: DomainError, fmt: Fmt) -> str:
+    return _(
+        "User {id} has never opened this bot, so I cannot message them. Ask them to send /start to the bot, "
+        "then add them again. Nothing was changed."
+    ).format(id=fmt.code(str(error.details["telegram_id"])))
 
 
 @describes("staff_is_owner")

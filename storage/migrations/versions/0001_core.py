@@ -1,7 +1,7 @@
 """core schema
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 Create Date: 2026-11-23
 """
 from __future__ import annotations

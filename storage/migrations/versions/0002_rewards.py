@@ -10,6 +10,8 @@ changes when that code does).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -129,7 +131,7 @@ def _backfill_lots() -> None:
         sa.select(ledger.c.id, ledger.c.member_id, ledger.c.delta, ledger.c.expires_at)
         .order_by(ledger.c.member_id, ledger.c.id)
     )
-    open_lots: dict[int, list[list]] = {}  # member → [[expires_at, entry_id, remaining], …]
+    open_lots: dict[int, list[list[Any]]] = {}  # member → [[expires_at, entry_id, remaining], …]
     for entry_id, member_id, delta, expires_at in rows:
         lots = open_lots.setdefault(member_id, [])
         if delta > 0 and expires_at is not None:

@@ -1,7 +1,7 @@
 """the program in the database: versioned documents edited with /setup
 
 Revision ID: 0008_program
-Revises: 0006_earning
+Revises: 0007_erasure
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_program'
-down_revision = '0006_earning'
+down_revision = '0007_erasure'
 branch_labels = None
 depends_on = None
 
