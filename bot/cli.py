@@ -144,7 +144,6 @@ async def _webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
-
     from storage.migrate import current_revision
 
     app = App(settings)

@@ -201,7 +201,7 @@ async def _show(message: Message, ctx: Any, data: dict[str, Any], fmt: Fmt, note
 
 
 async def start_setup(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, lang: str) -> None:
-    data = {"steps": steps_for(ctx.program, lang), "at": 0, "answers": {}, "lang": lang,
+    data: dict[str, Any] = {"steps": steps_for(ctx.program, lang), "at": 0, "answers": {}, "lang": lang,
             "based_on": getattr(ctx, "program_version", 0)}
     await state.set_state(SetupForm.step)
     await state.set_data(data)
