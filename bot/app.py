@@ -34,6 +34,7 @@ from bot.http.server import HttpServer
 from bot.metrics import Metrics
 from bot.scheduler import JobScheduler
 from bot.services import broadcasts
+from bot.services import program as program_store
 from bot.services.outbox import OutboxSender
 from bot.services.photos import PhotoIds
 from bot.services.ports import Context
@@ -71,6 +72,7 @@ class AppContext:
     db: Database
     clock: Callable[[], datetime] = field(default=utcnow)
     photos: PhotoIds = field(default_factory=PhotoIds)  # file_ids of pictures already uploaded
+    program_version: int = 0  # the saved version in force (0: none saved yet)
 
     @property
     def owners(self) -> frozenset[int]:
@@ -121,12 +123,17 @@ class App:
     ) -> None:
         keep_response_types()
         self.settings = settings
-        self.program = program or load_program(settings.program_file)
+        program = program or load_program(settings.program_file)
         self.db = Database(create_engine(settings.database_url))
-        self.ctx = AppContext(settings, self.program, self.db, clock or utcnow)
+        self.ctx = AppContext(settings, program, self.db, clock or utcnow)
         self.i18n: CatalogI18n = create_i18n(settings.default_language)
         self._session = session
         self.http_server: HttpServer | None = None
+
+    @property
+    def program(self) -> Program:
+        """The program in force (saved versions replace the file's, see `services.program`)."""
+        return self.ctx.program
 
     @cached_property
     def bot(self) -> Bot:
@@ -237,7 +244,18 @@ class App:
             await upgrade(self.db.engine)
         elif await pending_revisions(self.db.engine):
             raise ConfigError("DATABASE_URL: the database schema is behind this version; run `wafa migrate` first")
+        await program_store.prepare(self.ctx)
         await seed_rewards(self.ctx)
+
+    async def check_token(self) -> str | None:
+        """The bot's @username from getMe, or None when Telegram refuses BOT_TOKEN (401)."""
+        from aiogram.exceptions import TelegramUnauthorizedError
+
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            return None
+        return me.username or str(me.id)
 
     async def publish_menus(self) -> None:
         chats = [ChatMenu(owner, "owner", None) for owner in self.settings.admin_ids]

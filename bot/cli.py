@@ -113,6 +113,12 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
     app = App(settings)
     try:
+        username = await app.check_token()
+        if username is None:
+            print("wafa: BOT_TOKEN: Telegram refused this token (401 Unauthorized); "
+                  "copy the token @BotFather gave you again", file=sys.stderr)
+            return 2
+        print(f"wafa: @{username} is running (long polling)", flush=True)
         await app.serve_polling(_stop_on_signals())
     finally:
         await app.close()
@@ -130,6 +136,12 @@ async def _webhook(settings: Settings, args: argparse.Namespace) -> int:
 
     app = App(settings)
     try:
+        username = await app.check_token()
+        if username is None:
+            print("wafa: BOT_TOKEN: Telegram refused this token (401 Unauthorized); "
+                  "copy the token @BotFather gave you again", file=sys.stderr)
+            return 2
+        print(f"wafa: @{username} is running (webhook)", flush=True)
         await serve_webhook(app, _stop_on_signals())
     finally:
         await app.close()
@@ -138,13 +150,15 @@ async def _webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import App
+    from storage.migrate import current_revision
 
     app = App(settings)
     try:
+        fresh = await current_revision(app.db.engine) is None
         await app.prepare_database(migrate=True)
     finally:
         await app.close()
-    print("wafa: database is up to date")
+    print("wafa: created the database schema" if fresh else "wafa: database is up to date")
     return 0
 
 

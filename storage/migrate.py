@@ -51,3 +51,14 @@ async def pending_revisions(engine: AsyncEngine) -> bool:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_check)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's migration revision; None for a database with no schema yet."""
+
+    def _current(connection: Connection) -> str | None:
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return heads[0] if heads else None
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current)

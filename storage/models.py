@@ -745,3 +745,23 @@ class PhotoFile(Base):
     kind: Mapped[str] = mapped_column(String(16))  # qr | card | chart …: what the picture is
     file_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- the program, edited in chat (issue 12) --------------------------------------------
+
+
+class ProgramVersion(Base):
+    """One saved version of the loyalty program (a JSON document of `bot.domain.program.Program`).
+
+    Append-only: the highest version is the program in force. Every replica
+    reads `max(version)` (the primary key) once per update and reloads when it
+    changed. source: "file" (seeded from PROGRAM_FILE or the default) | "chat" (/setup).
+    """
+
+    __tablename__ = "program_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(8))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -31,6 +31,7 @@ from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.photos import PhotoRepository
 from storage.repositories.privacy import PrivacyRepository
+from storage.repositories.programs import ProgramRepository
 from storage.repositories.referrals import ReferralRepository
 from storage.repositories.reports import ReportRepository
 from storage.repositories.rewards import RewardRepository
@@ -78,6 +79,7 @@ class UnitOfWork:
     surprises: SurpriseRepository
     draws: DrawRepository
     photos: PhotoRepository
+    programs: ProgramRepository
 
     def __init__(
         self,
@@ -128,6 +130,7 @@ class UnitOfWork:
         self.surprises = SurpriseRepository(session)
         self.draws = DrawRepository(session)
         self.photos = PhotoRepository(session)
+        self.programs = ProgramRepository(session)
         return self
 
     async def __aexit__(

@@ -46,6 +46,7 @@ class UnitOfWork(Protocol):
     recovery: Any
     surprises: Any
     draws: Any
+    programs: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

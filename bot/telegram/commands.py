@@ -53,6 +53,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("stamp", lambda: _("Add stamps to a member's card"), "staff", lambda: _("<member> [n]")),
     MenuCommand("adjust", lambda: _("Correct a member's points"), "owner", lambda: _("<member> <±points> <reason>")),
     MenuCommand("campaign", lambda: _("Start or end a points multiplier"), "owner", lambda: _("<multiplier> <duration> | off")),
+    MenuCommand("setup", lambda: _("Set up the program: name, currency, points, tiers"), "owner"),
+    MenuCommand("program", lambda: _("The program in force"), "owner"),
     MenuCommand("rewards_admin", lambda: _("Add, edit or pause rewards"), "owner"),
     MenuCommand("setbirthday", lambda: _("Correct a member's birthday"), "staff", lambda: _("<member> <date> [calendar]")),
     MenuCommand("broadcast", lambda: _("Send a message to a group of members"), "owner"),

@@ -16,6 +16,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import telegram_language
+from bot.services import program as program_store
 from bot.telegram.render import Fmt
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -38,6 +39,7 @@ class UserContext(BaseMiddleware):
         role = "customer"
         if user is not None and not user.is_bot:
             async with self.ctx.uow(readonly=True) as uow:
+                await program_store.refresh(self.ctx, uow)  # a version saved on another replica
                 member, is_staff = await uow.members.with_staff_flag(user.id)  # one query for both
                 if user.id in self.ctx.owners:
                     role = "owner"

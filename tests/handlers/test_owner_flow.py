@@ -179,6 +179,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("/campaign 2 48h", "owner"),
     ("/campaign off", "owner"),
     ("/rewards_admin", "owner"),
+    ("/setup", "owner"),
+    ("/program", "owner"),
     ("/broadcast", "owner"),
     ("/stats", "owner"),
     ("/stats 7", "owner"),

@@ -16,8 +16,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.telegram.routers.birthday import BirthdayForm
 from bot.telegram.routers.broadcast import BroadcastForm
 from bot.telegram.routers.draws import DrawForm
+from bot.telegram.routers.setup import SetupForm
 
-OURS = StateFilter(BirthdayForm, BroadcastForm, DrawForm)
+OURS = StateFilter(BirthdayForm, BroadcastForm, DrawForm, SetupForm)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:

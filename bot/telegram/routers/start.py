@@ -22,6 +22,7 @@ from aiogram.utils.i18n import ngettext
 from bot.domain.actions import code_from_payload
 from bot.domain.referrals import referral_code_from_payload
 from bot.services import claims, members
+from bot.services import program as program_store
 from bot.telegram.edits import already_done, answer_quietly, edit_or_done, keyboard_gone
 from bot.telegram.render import Fmt, esc
 from bot.telegram.routers import birthday, earn
@@ -55,9 +56,14 @@ def display_name(user_first_name: str | None) -> str:
     return esc(user_first_name) if user_first_name else _("friend")
 
 
-async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str) -> None:
+async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, lang: str, role: str = "customer") -> None:
     assert message.from_user is not None
     user = message.from_user
+    offer_setup = None
+    if role == "owner" and not command.args and await program_store.needs_setup(ctx):
+        offer_setup = _("Welcome to Wafa, {name}! Your shop has no program yet. Send /setup: a few questions about "
+                        "your shop's name, currency, points and tiers, and your customers can join.").format(
+            name=display_name(user.first_name))
     profile = members.TelegramProfile(user.id, user.first_name, user.last_name, user.username, lang)
     joined = await members.enrol(ctx, profile, referral_code=referral_code_from_payload(command.args))
     member = joined.member
@@ -73,7 +79,8 @@ async def start(message: Message, command: CommandObject, ctx: Any, fmt: Fmt, la
         )
         await message.answer("\n\n".join(filter(None, [welcome_back, note])))
         return
-    lines = [
+    lines = [] if offer_setup is None else [offer_setup]
+    lines += [
         _("Welcome to {merchant}, {name}! 🎉 You are a member now.").format(
             merchant=merchant, name=display_name(user.first_name)
         ),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_recovery'
-down_revision = "0007_erasure"
+down_revision = "0008_program"
 branch_labels = None
 depends_on = None
 
