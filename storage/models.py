@@ -243,6 +243,7 @@ class Reward(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Members of min_tier see it this long before the others (then it is open to all).
     early_access_hours: Mapped[int | None] = mapped_column(Integer)
+    photo: Mapped[str | None] = mapped_column(String(255))  # Telegram file_id of the owner's picture
 
 
 class Voucher(Base):
@@ -356,6 +357,7 @@ class Broadcast(Base):
     # "Top tiers first": members below early_tier get it early_hours later.
     early_tier: Mapped[int | None] = mapped_column(SmallInteger)
     early_hours: Mapped[int | None] = mapped_column(Integer)
+    photo: Mapped[str | None] = mapped_column(String(255))  # one picture (Telegram file_id); texts are its caption
 
 
 class OutboxLease(Base):

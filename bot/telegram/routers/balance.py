@@ -1,6 +1,7 @@
 """/balance: the member's card (SPEC §3), and the notices about their points and tier."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,11 +11,13 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.cards import CardFace, tier_colour
+from bot.domain.program import pick_text
 from bot.services import points
+from bot.telegram.card import render_card
 from bot.telegram.menu_button import open_card_button
 from bot.telegram.notices import Outgoing, notice
 from bot.telegram.photos import send_picture
-from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt, esc
 from bot.telegram.reward_text import days, last_day, reward_name, tier_name, when
 from bot.telegram.routers.stamps import card_line
@@ -75,11 +78,35 @@ def stamp_lines(ctx: Any, state: Any, fmt: Fmt) -> list[str]:
     return lines
 
 
+def qr_payload(ctx: Any, member: Any) -> str:
+    """What the card's QR encodes: the one place that decides it."""
+    return str(member.code)
+
+
+def card_face(ctx: Any, card: points.BalanceCard, lang: str) -> CardFace:
+    """What the /balance picture shows (no numbers: those are in the caption)."""
+    member, tier = card.member, card.standing.tier
+    return CardFace(
+        lang=lang,
+        shop=pick_text(ctx.program.name, lang),
+        member=" ".join(part for part in (member.first_name, member.last_name) if part),
+        tier=pick_text(tier.name, lang),
+        colour=tier_colour(card.standing.index, tier.name.get("en")),
+        qr=qr_payload(ctx, member),
+        code=member.code,
+    )
+
+
 async def show_balance(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:
     card = await points.balance_card(ctx, member)
+    face = card_face(ctx, card, fmt.lang)
+
+    async def draw() -> bytes:  # only when Telegram has no file_id for this face yet
+        return await asyncio.to_thread(render_card, face)
+
     # With PUBLIC_URL, an "open card" button opens the Mini App; without it nothing changes.
     await send_picture(
-        message.bot, ctx, message.chat.id, qr_card(card.member.code), kind="qr",  # type: ignore[arg-type]
+        message.bot, ctx, message.chat.id, draw, kind="card", key=face.key,  # type: ignore[arg-type]
         filename=f"wafa-card-{card.member.code}.png", caption=card_text(ctx, card, fmt),
         reply_markup=open_card_button(ctx.settings.public_url),
     )
