@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.calendars import CALENDARS, DateTooFar, parse_day_ahead
-from bot.domain.delivery import OWNER_TEXT_LIMIT, longest_personalised
+from bot.domain.delivery import FOOTER_ROOM, OWNER_TEXT_LIMIT, longest_personalised
 from bot.domain.digits import NotANumber, parse_int, to_latin
 from bot.domain.errors import DomainError
 
@@ -89,13 +89,19 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def check_text(plain: str, markup: str) -> None:
-    """The owner's text must fit a Telegram message once names and points are filled in."""
+CAPTION_LIMIT = 1024  # a photo's caption (Bot API sendPhoto)
+OWNER_CAPTION_LIMIT = CAPTION_LIMIT - FOOTER_ROOM
+
+
+def check_text(plain: str, markup: str, *, photo: bool = False) -> None:
+    """The owner's text must fit a Telegram message (a photo's caption, with a photo)
+    once names and points are filled in."""
     if not plain.strip():
         raise EmptyMessage()
+    limit = OWNER_CAPTION_LIMIT if photo else OWNER_TEXT_LIMIT
     longest = longest_personalised(utf16_length(plain), markup)
-    if longest > OWNER_TEXT_LIMIT:
-        raise MessageTooLong(length=longest, limit=OWNER_TEXT_LIMIT)
+    if longest > limit:
+        raise MessageTooLong(length=longest, limit=limit)
 
 
 _TIME = re.compile(r"(?<!\d)(\d{1,2})[:٫.](\d{2})(?!\d)")

@@ -87,8 +87,11 @@ async def create_broadcast(
     send_at: datetime | None,
     token: str,
     early: tuple[int, int] | None = None,
+    photo: str | None = None,
 ) -> Created:
     """Store the broadcast; with no `send_at` release it into the outbox at once.
+
+    `photo` is a Telegram file_id: every member gets that photo with their text as its caption.
 
     `texts` is `{"*": text}` for one text for all, or `{lang: text}`. `early`
     is (tier, hours) for "top tiers first": members below that tier get it
@@ -113,6 +116,7 @@ async def create_broadcast(
             created_at=now,
             early_tier=early[0] if early else None,
             early_hours=early[1] if early else None,
+            photo=photo,
         )
         if broadcast is None:
             raise errors.StaleAction()

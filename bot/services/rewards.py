@@ -380,6 +380,23 @@ async def set_active(ctx: Context, actor_id: int, reward_id: int, active: bool) 
     return await get_reward(ctx, reward_id)
 
 
+async def set_photo(ctx: Context, actor_id: int, reward_id: int, file_id: str | None) -> Any:
+    """Give a reward the owner's picture (a Telegram file_id), or take it away (None)."""
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        reward = await uow.rewards.get(reward_id)
+        if reward is None:
+            raise RewardUnavailable()
+        if reward.photo != file_id:
+            await uow.rewards.update(reward_id, photo=file_id, updated_at=now)
+            uow.audit.record(
+                actor_id=actor_id, action="reward_photo" if file_id else "reward_photo_removed", now=now,
+                reward_id=reward_id,
+            )
+            await uow.commit()
+    return await get_reward(ctx, reward_id)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]

@@ -22,6 +22,7 @@ from bot.telegram.render import Fmt
 class Outgoing:
     text: str
     photo: bytes | None = None  # sent as a photo with `text` as caption
+    photo_id: str | None = None  # a photo Telegram already has (its file_id), sent with `text` as caption
     reply_markup: InlineKeyboardMarkup | None = None
 
 

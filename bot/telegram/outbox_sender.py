@@ -68,7 +68,12 @@ class TelegramCourier:
         try:
             with without_retries():  # one attempt: the outcome below decides what happens next
                 paid = True if self.ctx.paid_broadcast else None
-                if message.photo is not None:
+                if message.photo_id is not None:  # e.g. a broadcast's photo: Telegram has it, never uploaded
+                    sent = await self.bot.send_photo(
+                        row.chat_id, message.photo_id, caption=message.text, reply_markup=message.reply_markup,
+                        allow_paid_broadcast=paid,
+                    )
+                elif message.photo is not None:
                     sent = await send_picture(
                         self.bot, self.ctx, row.chat_id, message.photo, kind="notice",
                         caption=message.text,

@@ -74,6 +74,7 @@ async def _broadcast_data(uow: Any, row: Any, recipient: Any) -> dict[str, Any]:
     broadcast = await uow.broadcasts.by_id_once(row.payload["broadcast"])
     return {
         "texts": broadcast.texts,
+        "photo": broadcast.photo,
         "first_name": recipient.first_name if recipient is not None else None,
         "points": recipient.balance if recipient is not None else 0,
     }
@@ -82,7 +83,7 @@ async def _broadcast_data(uow: Any, row: Any, recipient: Any) -> dict[str, Any]:
 @notice("broadcast")
 def _broadcast(payload: dict[str, Any], fmt: Fmt, ctx: Any) -> Outgoing:
     text = personalise(pick_text(payload["texts"], fmt.lang), fmt, payload.get("first_name"), payload["points"])
-    return Outgoing(f"{text}\n\n{opt_out_line()}")
+    return Outgoing(f"{text}\n\n{opt_out_line()}", photo_id=payload.get("photo"))
 
 
 def report_lines(report: dict[str, Any], fmt: Fmt) -> list[str]:

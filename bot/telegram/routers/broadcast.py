@@ -6,13 +6,18 @@
                            └─ inactive ─▶ days (typed) ─────────────────────┤
                                                                             ▼
             how many texts (one for all | one per language) ─▶ text(s) ─▶ preview
+            (any text may come as one photo with the text as its caption; a photo
+            alone is kept and its text asked for; every member gets the photo)
             preview ─┬─ 📤 send now ─▶ outbox (report to the owner when done)
                      ├─ 🕒 schedule ─▶ time (typed) ─▶ scheduled [cancel button]
                      ├─ ⭐ top tiers first ─▶ from which tier ─▶ how many hours later for the rest ─▶ preview
                      └─ ✖️ cancel
 
 Any command, or /cancel, leaves the conversation (see `conversations`).
-The send buttons carry a one-time token: a double tap sends once.
+The send buttons carry a one-time token: a double tap sends once. Before
+confirming, the owner is told about how long the sending takes
+(`bot.domain.send_time`: recipients ÷ BROADCAST_RATE, at most 30/s without
+PAID_BROADCAST).
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from babel.dates import format_date
 from bot.domain.broadcasts import LANGUAGES, Segment, UnreadableTime, check_text, parse_days, parse_send_time
 from bot.domain.calendars import GREGORIAN, HIJRI, JALALI, in_calendar
 from bot.domain.errors import DomainError
+from bot.domain.send_time import SendTime, send_time
 from bot.i18n import LANGUAGE_NAMES
 from bot.services import broadcasts
 from bot.telegram.dates import hijri_month, jalali_month
@@ -214,7 +220,9 @@ def _text_prompt(lang: str | None, by_language: dict[str, int], fmt: Fmt) -> str
         )
     return first + "\n" + _(
         "You can write {name_tag} and {points_tag}: each member sees their own name and points."
-    ).format(name_tag="<code>{first_name}</code>", points_tag="<code>{points}</code>") + "\n" + points_word_hint(fmt)
+    ).format(name_tag="<code>{first_name}</code>", points_tag="<code>{points}</code>") + "\n" + points_word_hint(fmt) + (
+        "\n" + _("🖼 You can also send one photo with the message as its caption.")
+    )
 
 
 def points_word_hint(fmt: Fmt) -> str:
@@ -237,16 +245,32 @@ async def mode_chosen(query: CallbackQuery, callback_data: Step, state: FSMConte
 
 
 async def text_typed(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, member: Any, i18n: I18n) -> None:
-    if not message.text:
-        await message.answer(_("Please send the message as text."))
-        return
-    check_text(message.text, message.html_text)
     data = await state.get_data()
     pending: list[str | None] = list(data["pending"])
     texts: dict[str, str] = dict(data["texts"])
+    plains: dict[str, str] = dict(data.get("plains") or {})
+    if message.photo:
+        # One photo for the broadcast (a later one replaces it); the texts so far must fit a caption.
+        for key, plain in plains.items():
+            check_text(plain, texts[key], photo=True)
+        await state.update_data(photo=message.photo[-1].file_id)
+        if not message.caption:
+            await message.answer(
+                _("🖼 The photo is added: every member gets it with the message as its caption.") + "\n\n"
+                + _text_prompt(pending[0], data["by_language"], fmt)
+            )
+            return
+        plain = message.caption
+    elif message.text:
+        plain = message.text
+    else:
+        await message.answer(_("Please send the message as text, or one photo with the message as its caption."))
+        return
+    check_text(plain, message.html_text, photo=bool(message.photo or data.get("photo")))
     texts[pending[0] or "*"] = message.html_text
+    plains[pending[0] or "*"] = plain
     pending = pending[1:]
-    await state.update_data(pending=pending, texts=texts)
+    await state.update_data(pending=pending, texts=texts, plains=plains)
     if pending:
         await message.answer(_text_prompt(pending[0], data["by_language"], fmt))
         return
@@ -259,6 +283,7 @@ async def _preview(
     owner_name = member.first_name if member is not None else (message.from_user.first_name if message.from_user else None)
     points = member.balance if member is not None else 0
     languages = [fmt.lang] if "*" in texts else [lang for lang in LANGUAGES if lang in texts]
+    photo = (await state.get_data()).get("photo")
     for lang in languages:
         reader = Fmt(lang, ctx.program.display, ctx.zone)
         with i18n.use_locale(lang):
@@ -271,7 +296,10 @@ async def _preview(
         if "{points}" in pick_text(texts, lang):
             header += "\n" + points_word_hint(fmt)
         await message.answer(header)
-        await message.answer(body)
+        if photo:
+            await message.answer_photo(photo, caption=body)
+        else:
+            await message.answer(body)
     token = await broadcasts.issue_confirmation(ctx, message.chat.id)
     await state.update_data(token=token, early=None)
     await state.set_state(BroadcastForm.preview)
@@ -289,7 +317,9 @@ async def _confirm(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> N
     lines = [
         _("Send this to {segment}? Members who will get it: {count}.").format(
             segment=segment_label(segment, ctx, fmt), count=fmt.num(data.get("reachable", 0))
-        )
+        ),
+        duration_line(send_time(int(data.get("reachable", 0)), ctx.settings.broadcast_rate, ctx.paid_broadcast),
+                      int(data.get("reachable", 0)), fmt),
     ]
     early = data.get("early")
     if early:
@@ -305,6 +335,20 @@ async def _confirm(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> N
             )
         )
     await message.answer("\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+def duration_line(estimate: SendTime, recipients: int, fmt: Fmt) -> str:
+    """"⏱ Sending to 12,000 members takes about 7 minutes.", in the owner's language and digits."""
+    count = fmt.num(estimate.count)
+    if estimate.unit == "seconds":
+        took = _("less than a minute")
+    elif estimate.unit == "minutes":
+        took = ngettext("about {count} minute", "about {count} minutes", estimate.count).format(count=count)
+    else:
+        took = ngettext("about {count} hour", "about {count} hours", estimate.count).format(count=count)
+    return ngettext(
+        "⏱ Sending to {count} member takes {duration}.", "⏱ Sending to {count} members takes {duration}.", recipients
+    ).format(count=fmt.num(recipients), duration=took)
 
 
 EARLY_HOURS = (2, 12, 24, 48)
@@ -364,6 +408,7 @@ async def send_now(query: CallbackQuery, callback_data: Step, state: FSMContext,
         send_at=None,
         token=callback_data.value,
         early=_early(data),
+        photo=data.get("photo"),
     )
     await state.clear()
     if not created.created:
@@ -419,6 +464,7 @@ async def time_typed(message: Message, state: FSMContext, ctx: Any, fmt: Fmt, la
         send_at=moment,
         token=data["token"],
         early=_early(data),
+        photo=data.get("photo"),
     )
     await state.clear()
     when = _("{date} at {time}").format(date=fmt.date(moment), time=fmt.digits_of(moment.strftime("%H:%M")))

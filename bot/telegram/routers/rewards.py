@@ -1,5 +1,15 @@
 """/rewards: the catalog, redeem in two taps (reward → confirm), and the member's vouchers (SPEC §3).
 
+Rewards with the owner's photo: the first `PHOTO_CARDS` of them the member
+can see (those ready to redeem first, then by cost) come as photo messages
+above the catalog, each with its caption (name, cost, what it is) and its
+redeem button; the catalog list after them names every reward, a 🖼 marking
+those with a photo. Tapping a photo reward shows its offer with the photo, so
+no picture is out of reach however many there are. Photos go by Telegram's
+file_id (stored by /rewards_admin); one Telegram no longer knows (a new bot
+token) is left out and the text stands alone. The Mini App lists rewards
+without their photos.
+
 Every button is checked again when pressed: a reward that was paused, sold
 out or became unaffordable since the menu was drawn is refused with the
 reason. The confirmation button carries a one-time token, so a double tap or
@@ -7,9 +17,11 @@ an old confirmation never spends twice.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
@@ -26,13 +38,16 @@ from bot.services import rewards
 from bot.telegram.edits import replace_message
 from bot.telegram.errors import describes
 from bot.telegram.notices import Outgoing, notice
-from bot.telegram.photos import send_picture
+from bot.telegram.photos import refused_file, send_picture
 from bot.telegram.qr import qr_card
 from bot.telegram.render import Fmt
 from bot.telegram.reward_text import days, description, last_day, reward_name, tier_name, what_it_is, when
 
 SHOWN = 30  # rewards listed at most (a message holds 4096 characters)
+PHOTO_CARDS = 3  # rewards shown as their own photo message above the list, at most
 BUTTON_NAME = 40
+
+log = logging.getLogger(__name__)
 
 
 class RewardPick(CallbackData, prefix="rwp"):
@@ -64,11 +79,10 @@ def catalog_view(ctx: Any, shown: rewards.Catalog, fmt: Fmt) -> tuple[str, Inlin
     buttons: list[list[InlineKeyboardButton]] = []
     for item in shown.items[:SHOWN]:
         reward = item.reward
-        head = f"<b>{reward_name(reward.name, fmt)}</b> — {fmt.points(reward.cost)}"
+        head = f"{'🖼 ' if reward.photo else ''}<b>{reward_name(reward.name, fmt)}</b> — {fmt.points(reward.cost)}"
         lines.append(f"• {head} · {status_text(ctx, item, member.balance, fmt)}")
         if item.state is Availability.AVAILABLE:
-            label = f"🎁 {_short(reward_name(reward.name, fmt))} · {fmt.points(reward.cost)}"
-            buttons.append([InlineKeyboardButton(text=label, callback_data=RewardPick(reward=reward.id).pack())])
+            buttons.append([pick_button(reward, fmt)])
     if not shown.items:
         lines.append(_("There are no rewards on offer right now. Keep collecting points!"))
     elif buttons:
@@ -109,8 +123,52 @@ def _short(text: str) -> str:
     return text if len(text) <= BUTTON_NAME else text[: BUTTON_NAME - 1] + "…"
 
 
+def photo_cards(shown: rewards.Catalog) -> list[rewards.CatalogItem]:
+    """The rewards shown with their photo above the list: ready ones first, then by cost."""
+    with_photo = [item for item in shown.items[:SHOWN] if item.reward.photo]
+    with_photo.sort(key=lambda item: item.state is not Availability.AVAILABLE)  # stable: cost order kept
+    return with_photo[:PHOTO_CARDS]
+
+
+def photo_caption(ctx: Any, item: rewards.CatalogItem, balance: int, fmt: Fmt) -> str:
+    reward = item.reward
+    lines = [f"🎁 <b>{reward_name(reward.name, fmt)}</b> — {fmt.points(reward.cost)}"]
+    about = description(reward, fmt)
+    if about:
+        lines.append(f"<i>{about}</i>")
+    lines += [what_it_is(reward, ctx, fmt), status_text(ctx, item, balance, fmt)]
+    return "\n".join(lines)
+
+
+def pick_button(reward: Any, fmt: Fmt) -> InlineKeyboardButton:
+    label = f"🎁 {_short(reward_name(reward.name, fmt))} · {fmt.points(reward.cost)}"
+    return InlineKeyboardButton(text=label, callback_data=RewardPick(reward=reward.id).pack())
+
+
+async def send_reward_photo(bot: Bot, chat_id: int, file_id: str, caption: str, keyboard: Any) -> bool:
+    """The reward's photo by file_id; False when Telegram no longer knows it (the text stands alone)."""
+    try:
+        await bot.send_photo(chat_id, file_id, caption=caption, reply_markup=keyboard)
+    except TelegramBadRequest as exc:
+        if not refused_file(exc):
+            raise
+        log.warning("Telegram refused a reward photo (%s); shown without it", exc.message)
+        return False
+    return True
+
+
 async def show_rewards(message: Message, ctx: Any, fmt: Fmt, member: Any) -> None:
-    text, keyboard = catalog_view(ctx, await rewards.catalog(ctx, member), fmt)
+    shown = await rewards.catalog(ctx, member)
+    bot = message.bot
+    assert bot is not None  # a message from an update always has its bot
+    for item in photo_cards(shown):
+        keyboard = (
+            InlineKeyboardMarkup(inline_keyboard=[[pick_button(item.reward, fmt)]])
+            if item.state is Availability.AVAILABLE else None
+        )
+        caption = photo_caption(ctx, item, shown.member.balance, fmt)
+        await send_reward_photo(bot, message.chat.id, item.reward.photo, caption, keyboard)
+    text, keyboard = catalog_view(ctx, shown, fmt)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -148,12 +206,16 @@ async def pick(query: CallbackQuery, callback_data: RewardPick, ctx: Any, fmt: F
         ]
     )
     await query.answer()
+    if reward.photo and await send_reward_photo(bot, query.from_user.id, reward.photo, "\n".join(lines), keyboard):
+        return
     await replace_message(query, bot, "\n".join(lines), keyboard)
 
 
 async def confirm(query: CallbackQuery, callback_data: RewardConfirm, ctx: Any, fmt: Fmt, bot: Bot) -> None:
     done = await rewards.redeem(ctx, query.from_user.id, callback_data.token)
     await query.answer(_("Done! Here is your voucher."))
+    if isinstance(query.message, Message) and query.message.photo:  # a photo offer: its buttons are spent
+        await query.message.edit_reply_markup(reply_markup=None)
     await replace_message(
         query, bot, _("✅ Redeemed: {reward}. Your voucher is below.").format(reward=reward_name(done.reward.name, fmt)), None
     )

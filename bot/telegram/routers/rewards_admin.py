@@ -4,6 +4,7 @@
                         │         ─▶ stock ─▶ per-member limit ─▶ tier ─▶ voucher validity ─▶ availability
                         │         ─▶ preview ──✅ Save (one-time token: a double tap saves one reward)
                         └─ reward ─▶ card ──✏️ field ─▶ [language] ─▶ new value ─▶ card
+                                          ├─ 🖼 add / change photo ─▶ a photo ─▶ card (🗑 removes it)
                                           └─ ⏸ pause / ▶️ resume
 
 Optional steps have a button (Skip, Unlimited, No limit, No end date);
@@ -48,10 +49,11 @@ CHOICE_STEPS = {"kind", "min_tier", "preview"}
 class RewardAdmin(StatesGroup):
     typing = State()  # a typed value for data["step"]
     choosing = State()  # a button for data["step"]
+    photo = State()  # a picture for reward data["rid"]
 
 
 class Admin(CallbackData, prefix="ra"):
-    act: str  # list add open edit lang pause resume skip kind tier save cancel
+    act: str  # list add open edit lang pause resume skip kind tier save cancel photo nophoto
     rid: int = 0
     arg: str = ""
 
@@ -127,6 +129,8 @@ def availability_text(reward: Any, ctx: Any, fmt: Fmt) -> str:
 
 def card_view(ctx: Any, reward: Any, fmt: Fmt) -> tuple[str, InlineKeyboardMarkup]:
     head = _("🟢 Active: members see it in /rewards.") if reward.active else _("⏸ Paused: members do not see it.")
+    if reward.photo:
+        head += "\n" + _("🖼 It has a photo: members see it with the reward in /rewards.")
     text = f"{head}\n\n{summary(ctx, fmt, reward, availability_text(reward, ctx, fmt))}"
     rid = reward.id
     rows = [
@@ -139,10 +143,17 @@ def card_view(ctx: Any, reward: Any, fmt: Fmt) -> tuple[str, InlineKeyboardMarku
         [_button(_("✏️ Stock"), "edit", rid, "stock"), _button(_("✏️ Per-member limit"), "edit", rid, "limit")],
         [_button(_("✏️ Who can redeem"), "edit", rid, "min_tier"), _button(_("✏️ Validity"), "edit", rid, "valid_days")],
         [_button(_("✏️ Availability"), "edit", rid, "available_days")],
+        photo_row(reward),
         [_button(_("⏸ Pause") if reward.active else _("▶️ Resume"), "pause" if reward.active else "resume", rid)],
         [_button(_("↩️ All rewards"), "list")],
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def photo_row(reward: Any) -> list[InlineKeyboardButton]:
+    if not reward.photo:
+        return [_button(_("🖼 Add a photo"), "photo", reward.id)]
+    return [_button(_("🖼 Change the photo"), "photo", reward.id), _button(_("🗑 Remove the photo"), "nophoto", reward.id)]
 
 
 def draft_view(ctx: Any, draft: dict[str, Any], fmt: Fmt) -> str:
@@ -299,6 +310,23 @@ async def on_button(query: CallbackQuery, callback_data: Admin, state: FSMContex
         await replace_message(query, bot, _("Cancelled. Nothing was saved."), None)
     elif act == "save":
         await save(query, state, ctx, fmt, bot, arg)
+    elif act == "photo":
+        reward = await rewards.get_reward(ctx, rid)
+        await state.clear()
+        await state.update_data(mode="photo", rid=rid)
+        await state.set_state(RewardAdmin.photo)
+        await query.answer()
+        await target.answer(
+            _("Send the photo for {reward}: one picture, sent as a photo (not as a file).").format(
+                reward=reward_name(reward.name, fmt)),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[_cancel_row()]),
+        )
+    elif act == "nophoto":
+        reward = await rewards.set_photo(ctx, query.from_user.id, rid, None)
+        await state.clear()
+        await query.answer(_("The photo is removed."))
+        text, keyboard = card_view(ctx, reward, fmt)
+        await replace_message(query, bot, text, keyboard)
     else:  # skip, kind, tier: answers to the current step
         await answer_step(query, target, state, ctx, fmt, act, arg)
 
@@ -350,6 +378,20 @@ async def on_text(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> No
     else:
         value = parse_field(field, text)
     await take(message, state, ctx, fmt, data, step, value)
+
+
+async def photo_sent(message: Message, state: FSMContext, ctx: Any, fmt: Fmt) -> None:
+    """The owner's picture for the reward: its largest size's file_id is kept (Telegram stores the image)."""
+    data = await state.get_data()
+    assert message.photo and message.from_user is not None
+    reward = await rewards.set_photo(ctx, message.from_user.id, int(data["rid"]), message.photo[-1].file_id)
+    await state.clear()
+    text, keyboard = card_view(ctx, reward, fmt)
+    await message.answer(_("✅ Saved.") + "\n\n" + text, reply_markup=keyboard)
+
+
+async def not_a_photo(message: Message) -> None:
+    await message.answer(_("That is not a photo. Please send a picture as a photo, or send /cancel to stop."))
 
 
 async def choose_with_buttons(message: Message) -> None:
@@ -438,5 +480,7 @@ def create_router() -> Router:
     router.message.register(cancel_command, Command("cancel"), StateFilter(RewardAdmin))
     router.message.register(on_text, RewardAdmin.typing, F.text, ~F.text.startswith("/"))
     router.message.register(choose_with_buttons, RewardAdmin.choosing, F.text, ~F.text.startswith("/"))
+    router.message.register(photo_sent, RewardAdmin.photo, F.photo)
+    router.message.register(not_a_photo, RewardAdmin.photo, ~F.text.startswith("/"))
     router.callback_query.register(on_button, Admin.filter())
     return router
