@@ -1,8 +1,9 @@
 FROM python:3.11-slim
 
-# Fonts with Arabic and Persian glyphs, for chart images.
+# Fonts with Arabic and Persian glyphs, for chart and card images; FriBiDi lets
+# Pillow's raqm layout shape Arabic and Persian on the /balance card.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-dejavu-core postgresql-client \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core libfribidi0 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

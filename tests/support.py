@@ -188,6 +188,11 @@ class Chat:
     async def press_raw(self, person: Person, message: BotMessage, data: str) -> list[BotMessage]:
         return await self._collect(person.id, lambda: self.standin.press_raw(person.id, message.message_id, data))
 
+    async def send_photo(self, person: Person, caption: str | None = None, *, data: bytes | None = None) -> list[BotMessage]:
+        """Send a picture (a small grey PNG unless `data`), with `caption`; return the bot's replies."""
+        self.register(person)
+        return await self._collect(person.id, lambda: self.standin.send_photo(person.id, caption, data=data))
+
     async def share_contact(self, person: Person, phone: str, *, own: bool = True) -> list[BotMessage]:
         self.register(person)
         return await self._collect(person.id, lambda: self.standin.send_contact(person.id, phone, own=own))

@@ -147,5 +147,5 @@ def render_card(face: CardFace) -> bytes:
     _centred(draw, " ".join(face.code), CODE_Y, 44, INK, "en")
     draw.rectangle((0, HEIGHT - 12, WIDTH, HEIGHT), fill=face.colour)
     out = io.BytesIO()
-    card.save(out, format="PNG", compress_level=6)
+    card.save(out, format="PNG", compress_level=1)  # fast: a card is uploaded once, then sent by file_id
     return out.getvalue()
