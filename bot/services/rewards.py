@@ -366,33 +366,28 @@ async def edit_reward(ctx: Context, actor_id: int, reward_id: int, field: str, v
 
 async def set_active(ctx: Context, actor_id: int, reward_id: int, active: bool) -> Any:
     """Pause or resume a reward; doing it twice is harmless."""
-    now = ctx.now()
-    async with ctx.uow() as uow:
-        reward = await uow.rewards.get(reward_id)
-        if reward is None:
-            raise RewardUnavailable()
-        if reward.active != active:
-            await uow.rewards.update(reward_id, active=active, updated_at=now)
-            uow.audit.record(
-                actor_id=actor_id, action="reward_resume" if active else "reward_pause", now=now, reward_id=reward_id
-            )
-            await uow.commit()
-    return await get_reward(ctx, reward_id)
+    return await _set_field(
+        ctx, actor_id, reward_id, "active", active, action="reward_resume" if active else "reward_pause"
+    )
 
 
 async def set_photo(ctx: Context, actor_id: int, reward_id: int, file_id: str | None) -> Any:
     """Give a reward the owner's picture (a Telegram file_id), or take it away (None)."""
+    return await _set_field(
+        ctx, actor_id, reward_id, "photo", file_id, action="reward_photo" if file_id else "reward_photo_removed"
+    )
+
+
+async def _set_field(ctx: Context, actor_id: int, reward_id: int, field: str, value: Any, *, action: str) -> Any:
+    """Set one column of a reward, audited; setting what it already is changes nothing."""
     now = ctx.now()
     async with ctx.uow() as uow:
         reward = await uow.rewards.get(reward_id)
         if reward is None:
             raise RewardUnavailable()
-        if reward.photo != file_id:
-            await uow.rewards.update(reward_id, photo=file_id, updated_at=now)
-            uow.audit.record(
-                actor_id=actor_id, action="reward_photo" if file_id else "reward_photo_removed", now=now,
-                reward_id=reward_id,
-            )
+        if getattr(reward, field) != value:
+            await uow.rewards.update(reward_id, updated_at=now, **{field: value})
+            uow.audit.record(actor_id=actor_id, action=action, now=now, reward_id=reward_id)
             await uow.commit()
     return await get_reward(ctx, reward_id)
 
